@@ -1,0 +1,45 @@
+# shipshape: run `make help` for the targets.
+GO        ?= go
+BIN       ?= bin/shipshape
+FUZZTIME  ?= 15s
+EXAMPLE_NOW := 2026-06-01T12:00:00Z
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build bin/shipshape
+	$(GO) build -o $(BIN) ./cmd/shipshape
+
+.PHONY: example
+example: build ## plan the bundled example policy over the bundled example repository
+	./$(BIN) policy lint examples/policies/keep-streams.json
+	./$(BIN) plan --policy examples/policies/keep-streams.json --images examples/inventory.json --now $(EXAMPLE_NOW)
+
+.PHONY: test
+test: lint ## run every test: vet, unit and CLI tests with the race detector, and a short fuzz run
+	$(GO) test -race -count=1 ./...
+	$(GO) test ./internal/policy -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/inventory -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME)
+
+.PHONY: lint
+lint: ## check formatting and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+.PHONY: bench
+bench: ## run the Go benchmarks and time `shipshape plan` on 100,000 images
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/policy ./internal/inventory ./internal/plan
+	bench/plan.sh
+
+.PHONY: examples
+examples: ## regenerate the example inventories under examples/
+	$(GO) run ./examples/gen
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf bin

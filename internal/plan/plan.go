@@ -1,0 +1,237 @@
+// Package plan turns the evaluator's decisions into a plan: what to remove, in which
+// storage class, why, and what that reclaims in deduplicated bytes and monthly cost.
+package plan
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/policy"
+)
+
+// DefaultPricePerGBMonth is ECR's standard storage price in US dollars (us-east-1).
+const DefaultPricePerGBMonth = 0.10
+
+// bytesPerGB is the gigabyte AWS bills storage in (2^30 bytes).
+const bytesPerGB = 1 << 30
+
+// Options tune a plan. The zero value uses the defaults.
+type Options struct {
+	// PricePerGBMonth prices reclaimed storage; 0 means DefaultPricePerGBMonth.
+	PricePerGBMonth float64
+}
+
+// Plan is the outcome of planning one repository. Its JSON form is documented in the README
+// and is stable.
+type Plan struct {
+	Repository string    `json:"repository"`
+	Now        time.Time `json:"now"`
+	Summary    Summary   `json:"summary"`
+	Rules      []Rule    `json:"rules"`
+	Images     []Item    `json:"images"`
+	Warnings   []string  `json:"warnings,omitempty"`
+}
+
+// Summary counts the plan's decisions and what they reclaim.
+type Summary struct {
+	Images     int `json:"images"`
+	Expire     int `json:"expire"`
+	Transition int `json:"transition"`
+	Keep       int `json:"keep"`
+	// StoredBytes is the deduplicated size of everything in the repository.
+	StoredBytes int64 `json:"storedBytes"`
+	// ReclaimedBytes counts the blobs that only expired images reference.
+	ReclaimedBytes int64 `json:"reclaimedBytes"`
+	// TransitionedBytes is the deduplicated size of the images moved to archive.
+	TransitionedBytes int64   `json:"transitionedBytes"`
+	MonthlySavingsUSD float64 `json:"monthlySavingsUSD"`
+	PricePerGBMonth   float64 `json:"pricePerGBMonth"`
+}
+
+// Rule sums up what one policy rule did.
+type Rule struct {
+	RulePriority int    `json:"rulePriority"`
+	Description  string `json:"description,omitempty"`
+	Summary      string `json:"summary"`
+	Identified   int    `json:"identified"`
+	Selected     int    `json:"selected"`
+	Acted        int    `json:"acted"`
+	Blocked      int    `json:"blocked"`
+}
+
+// Item is the plan for one image.
+type Item struct {
+	Digest       string         `json:"digest"`
+	Tags         []string       `json:"tags"`
+	PushedAt     *time.Time     `json:"pushedAt,omitempty"`
+	StorageClass string         `json:"storageClass"`
+	Action       policy.Verdict `json:"action"`
+	RulePriority int            `json:"rulePriority,omitempty"`
+	Reason       string         `json:"reason"`
+	SizeBytes    int64          `json:"sizeBytes,omitempty"`
+	MediaType    string         `json:"mediaType,omitempty"`
+	cause        policy.Cause
+}
+
+// Build evaluates p over inv at now and turns the decisions into a plan.
+//
+// On top of the evaluator's decisions for one ECR run, Build follows the image graph: an
+// untagged child of an expired index that no kept index references goes with the index
+// (ECR would remove it in a later run, once the index is gone and a rule selects it), and
+// referrers go with their subject. The items are ordered newest first, then by digest.
+func Build(p *policy.Policy, inv *inventory.Inventory, now time.Time, opts Options) *Plan {
+	price := opts.PricePerGBMonth
+	if price == 0 {
+		price = DefaultPricePerGBMonth
+	}
+	images := inv.Images
+	g := inventory.NewGraph(images)
+	res := policy.EvaluateGraph(p, images, g, now)
+	decisions := res.Decisions
+	closeOver(images, g, decisions)
+
+	pl := &Plan{
+		Repository: inv.Repository,
+		Now:        now.UTC(),
+		Rules:      make([]Rule, len(res.Rules)),
+		Images:     make([]Item, len(images)),
+		Warnings:   warnings(images),
+	}
+	for i, r := range res.Rules {
+		pl.Rules[i] = Rule{r.RulePriority, r.Description, r.Summary, r.Identified, r.Selected, r.Acted, r.Blocked}
+	}
+	removed := make([]bool, len(images))
+	archived := make([]bool, len(images))
+	// Items go newest first, then by digest (digests are unique, so the order is total).
+	order := make([]int, len(images))
+	keys := make([]int64, len(images))
+	for i := range order {
+		order[i], keys[i] = i, sortKey(&images[i])
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		if c := cmp.Compare(keys[b], keys[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(images[a].Digest, images[b].Digest)
+	})
+	for n, i := range order {
+		img, d := &images[i], decisions[i]
+		it := Item{
+			Digest:       img.Digest,
+			Tags:         img.Tags,
+			StorageClass: storageClass(img),
+			Action:       d.Action,
+			RulePriority: d.RulePriority,
+			Reason:       d.Reason,
+			SizeBytes:    img.SizeBytes,
+			MediaType:    img.MediaType,
+		}
+		if it.Tags == nil {
+			it.Tags = []string{}
+		}
+		if !img.PushedAt.IsZero() {
+			t := img.PushedAt.UTC()
+			it.PushedAt = &t
+		}
+		switch d.Action {
+		case policy.Expire:
+			pl.Summary.Expire++
+			removed[i] = true
+		case policy.Transition:
+			pl.Summary.Transition++
+			archived[i] = true
+		default:
+			pl.Summary.Keep++
+		}
+		pl.Images[n] = it
+	}
+	pl.Summary.Images = len(images)
+	sz := sizes(images)
+	pl.Summary.StoredBytes = sz.total()
+	pl.Summary.ReclaimedBytes = sz.only(removed)
+	pl.Summary.TransitionedBytes = sz.of(archived)
+	pl.Summary.PricePerGBMonth = price
+	pl.Summary.MonthlySavingsUSD = math.Round(float64(pl.Summary.ReclaimedBytes)/bytesPerGB*price*100) / 100
+
+	return pl
+}
+
+// closeOver extends expiry along the graph: untagged children of expired indexes that no
+// surviving index references, and the referrers of everything that goes.
+func closeOver(images []inventory.Image, g *inventory.Graph, ds []policy.Decision) {
+	var queue []int
+	for i, d := range ds {
+		if d.Action == policy.Expire {
+			queue = append(queue, i)
+		}
+	}
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		parent := &images[i]
+		for _, c := range parent.Children {
+			j, ok := g.Index(c.Digest)
+			if !ok || ds[j].Action == policy.Expire || len(images[j].Tags) > 0 {
+				continue
+			}
+			if slices.ContainsFunc(g.Parents(j), func(k int) bool { return ds[k].Action != policy.Expire }) {
+				continue
+			}
+			ds[j] = policy.Decision{
+				Digest: images[j].Digest, Action: policy.Expire, RulePriority: ds[i].RulePriority,
+				Cause: policy.CauseIndexChild,
+				Reason: fmt.Sprintf("child of index %s, which rule %d expires; no kept index references it, so it goes with the index",
+					label(parent), ds[i].RulePriority),
+			}
+			queue = append(queue, j)
+		}
+		for _, j := range g.Referrers(i) {
+			if ds[j].Action == policy.Expire {
+				continue
+			}
+			ds[j] = policy.Decision{
+				Digest: images[j].Digest, Action: policy.Expire, RulePriority: ds[i].RulePriority,
+				Cause:  policy.CauseReferrer,
+				Reason: fmt.Sprintf("referrer of %s, which this plan removes; referrers go with their subject", label(parent)),
+			}
+			queue = append(queue, j)
+		}
+	}
+}
+
+func storageClass(img *inventory.Image) string {
+	switch img.ImageStatus() {
+	case inventory.StatusArchived:
+		return "archive"
+	case inventory.StatusActivating:
+		return "activating"
+	}
+	return "standard"
+}
+
+func warnings(images []inventory.Image) []string {
+	unknown := 0
+	for i := range images {
+		if images[i].IsIndex() && images[i].Children == nil {
+			unknown++
+		}
+	}
+	if unknown == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf(
+		"%d indexes have no list of children (describe-images output does not carry one): untagged images they reference are evaluated as standalone images, although ECR never removes an image an index references; take a snapshot with `shipshape inventory` for exact results",
+		unknown)}
+}
+
+func label(img *inventory.Image) string {
+	s := inventory.ShortDigest(img.Digest)
+	if len(img.Tags) > 0 {
+		s += " (" + img.Tags[0] + ")"
+	}
+	return s
+}

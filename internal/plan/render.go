@@ -1,0 +1,346 @@
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/policy"
+)
+
+// WriteJSON writes the plan as indented JSON, the stable form for scripts. It writes the
+// same document json.MarshalIndent would, image by image, so that a plan of 100,000
+// images streams out without being built in memory twice.
+func WriteJSON(w io.Writer, p *Plan) error {
+	head := struct {
+		Repository string    `json:"repository"`
+		Now        time.Time `json:"now"`
+		Summary    Summary   `json:"summary"`
+		Rules      []Rule    `json:"rules"`
+	}{p.Repository, p.Now, p.Summary, p.Rules}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(head); err != nil {
+		return err
+	}
+	// Reopen the object (drop "\n}\n"), copying: buf is reused below.
+	b := append(make([]byte, 0, 64<<10), buf.Bytes()[:buf.Len()-3]...)
+	b = append(b, ",\n  \"images\": ["...)
+	for i := range p.Images {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendItem(b, &p.Images[i])
+		if len(b) > 32<<10 {
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+			b = b[:0]
+		}
+	}
+	if len(p.Images) > 0 {
+		b = append(b, "\n  "...)
+	}
+	b = append(b, ']')
+	if len(p.Warnings) > 0 {
+		buf.Reset()
+		enc.SetIndent("  ", "  ")
+		if err := enc.Encode(p.Warnings); err != nil {
+			return err
+		}
+		b = append(b, ",\n  \"warnings\": "...)
+		b = append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+	}
+	b = append(b, "\n}\n"...)
+	_, err := w.Write(b)
+	return err
+}
+
+// appendItem appends one image of the plan as the indented JSON object encoding/json
+// would produce for Item.
+func appendItem(b []byte, it *Item) []byte {
+	b = append(b, "\n    {\n      \"digest\": "...)
+	b = appendString(b, it.Digest)
+	b = append(b, ",\n      \"tags\": ["...)
+	for i, t := range it.Tags {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "\n        "...)
+		b = appendString(b, t)
+	}
+	if len(it.Tags) > 0 {
+		b = append(b, "\n      "...)
+	}
+	b = append(b, ']')
+	if it.PushedAt != nil {
+		b = append(b, ",\n      \"pushedAt\": \""...)
+		b = it.PushedAt.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	b = append(b, ",\n      \"storageClass\": "...)
+	b = appendString(b, it.StorageClass)
+	b = append(b, ",\n      \"action\": "...)
+	b = appendString(b, string(it.Action))
+	if it.RulePriority != 0 {
+		b = append(b, ",\n      \"rulePriority\": "...)
+		b = strconv.AppendInt(b, int64(it.RulePriority), 10)
+	}
+	b = append(b, ",\n      \"reason\": "...)
+	b = appendString(b, it.Reason)
+	if it.SizeBytes != 0 {
+		b = append(b, ",\n      \"sizeBytes\": "...)
+		b = strconv.AppendInt(b, it.SizeBytes, 10)
+	}
+	if it.MediaType != "" {
+		b = append(b, ",\n      \"mediaType\": "...)
+		b = appendString(b, it.MediaType)
+	}
+	return append(b, "\n    }"...)
+}
+
+// appendString appends s as a JSON string, escaped as encoding/json escapes it without
+// HTML escaping.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// ANSI colours of the same length, so that coloured cells stay aligned.
+const (
+	red    = "\x1b[31m"
+	yellow = "\x1b[33m"
+	green  = "\x1b[32m"
+	reset  = "\x1b[0m"
+)
+
+// WriteTable writes the plan for people: the rules, the images, then a summary. With color,
+// actions are coloured.
+func WriteTable(w io.Writer, p *Plan, color bool) error {
+	ew := &errWriter{w: w}
+	fmt.Fprintf(ew, "Plan for %s at %s\n\n", orUnknown(p.Repository), p.Now.Format(time.RFC3339))
+
+	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tIDENTIFIED\tSELECTED\tACTS ON\tBLOCKED\tWHAT")
+	for _, r := range p.Rules {
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%s\n", r.RulePriority, r.Identified, r.Selected, r.Acted, r.Blocked, ruleText(r))
+	}
+	tw.Flush()
+	fmt.Fprintln(ew)
+
+	tw = tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACTION\tRULE\tDIGEST\tTAGS\tPUSHED\tSIZE\tREASON")
+	for _, it := range p.Images {
+		action := string(it.Action)
+		if color {
+			action = colorOf(it.Action) + fmt.Sprintf("%-10s", action) + reset
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", action, rulePriority(it.RulePriority),
+			inventory.ShortDigest(it.Digest), tagText(it.Tags, 3), pushedText(it.PushedAt, "2006-01-02 15:04"),
+			sizeText(it), it.Reason)
+	}
+	tw.Flush()
+	fmt.Fprintln(ew)
+
+	s := p.Summary
+	fmt.Fprintf(ew, "Summary: %s images: %s expire, %s transition, %s keep\n",
+		thousands(s.Images), thousands(s.Expire), thousands(s.Transition), thousands(s.Keep))
+	fmt.Fprintf(ew, "Reclaims %s of %s stored%s, saving $%.2f a month at $%.2f per GB-month.\n",
+		Bytes(s.ReclaimedBytes), Bytes(s.StoredBytes), percent(s.ReclaimedBytes, s.StoredBytes), s.MonthlySavingsUSD, s.PricePerGBMonth)
+	if s.Transition > 0 {
+		fmt.Fprintf(ew, "Moves %s to archive storage (archived images cannot be pulled until restored, and are billed for at least 90 days).\n",
+			Bytes(s.TransitionedBytes))
+	}
+	for _, warn := range p.Warnings {
+		fmt.Fprintf(ew, "warning: %s\n", warn)
+	}
+	return ew.err
+}
+
+// WriteMarkdown writes the plan for pull-request comments and job summaries.
+func WriteMarkdown(w io.Writer, p *Plan) error {
+	ew := &errWriter{w: w}
+	s := p.Summary
+	fmt.Fprintf(ew, "### shipshape plan: `%s`\n\n", orUnknown(p.Repository))
+	fmt.Fprintf(ew, "**%s** to expire, **%s** to transition, **%s** to keep, of %s images at %s. ",
+		thousands(s.Expire), thousands(s.Transition), thousands(s.Keep), thousands(s.Images), p.Now.Format(time.RFC3339))
+	fmt.Fprintf(ew, "Reclaims **%s** of %s stored%s, saving **$%.2f a month** at $%.2f per GB-month.\n\n",
+		Bytes(s.ReclaimedBytes), Bytes(s.StoredBytes), percent(s.ReclaimedBytes, s.StoredBytes), s.MonthlySavingsUSD, s.PricePerGBMonth)
+	for _, warn := range p.Warnings {
+		fmt.Fprintf(ew, "> [!WARNING]\n> %s\n\n", mdEscape(warn))
+	}
+	fmt.Fprintln(ew, "| Rule | Identified | Selected | Acts on | Blocked | What |")
+	fmt.Fprintln(ew, "|---:|---:|---:|---:|---:|---|")
+	for _, r := range p.Rules {
+		fmt.Fprintf(ew, "| %d | %d | %d | %d | %d | %s |\n", r.RulePriority, r.Identified, r.Selected, r.Acted, r.Blocked, mdEscape(ruleText(r)))
+	}
+	fmt.Fprintf(ew, "\n<details><summary>Images (%s)</summary>\n\n", thousands(len(p.Images)))
+	fmt.Fprintln(ew, "| Action | Rule | Digest | Tags | Pushed | Size | Reason |")
+	fmt.Fprintln(ew, "|---|---:|---|---|---|---:|---|")
+	for _, it := range p.Images {
+		fmt.Fprintf(ew, "| %s | %s | `%s` | %s | %s | %s | %s |\n", it.Action, rulePriority(it.RulePriority),
+			inventory.ShortDigest(it.Digest), mdEscape(tagText(it.Tags, 3)), pushedText(it.PushedAt, "2006-01-02 15:04"),
+			sizeText(it), mdEscape(it.Reason))
+	}
+	fmt.Fprintln(ew, "\n</details>")
+	return ew.err
+}
+
+// errWriter keeps the first write error so rendering code can write freely.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(b []byte) (int, error) {
+	if e.err != nil {
+		return len(b), nil
+	}
+	n, err := e.w.Write(b)
+	e.err = err
+	return n, nil
+}
+
+func colorOf(v policy.Verdict) string {
+	switch v {
+	case policy.Expire:
+		return red
+	case policy.Transition:
+		return yellow
+	}
+	return green
+}
+
+func ruleText(r Rule) string {
+	if r.Description == "" {
+		return r.Summary
+	}
+	return r.Description + " (" + r.Summary + ")"
+}
+
+func rulePriority(n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return strconv.Itoa(n)
+}
+
+func tagText(tags []string, max int) string {
+	switch {
+	case len(tags) == 0:
+		return "<untagged>"
+	case len(tags) > max:
+		return strings.Join(tags[:max], ",") + fmt.Sprintf(",+%d", len(tags)-max)
+	}
+	return strings.Join(tags, ",")
+}
+
+func pushedText(t *time.Time, layout string) string {
+	if t == nil {
+		return "unknown"
+	}
+	return t.Format(layout)
+}
+
+func sizeText(it Item) string {
+	if it.SizeBytes == 0 {
+		return "-"
+	}
+	return Bytes(it.SizeBytes)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unnamed repository)"
+	}
+	return s
+}
+
+func percent(part, whole int64) string {
+	if whole == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%.0f%%)", float64(part)*100/float64(whole))
+}
+
+// Bytes formats a byte count with binary units: "12.3 GiB".
+func Bytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "\n", " ").Replace(s)
+}

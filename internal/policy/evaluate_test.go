@@ -1,0 +1,140 @@
+package policy_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/policy"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata")
+
+// scenario is one evaluation case: a policy, a repository and a clock.
+type scenario struct {
+	About  string          `json:"about"`
+	Now    time.Time       `json:"now"`
+	Policy json.RawMessage `json:"policy"`
+	Images json.RawMessage `json:"images"`
+}
+
+func TestEvaluateScenarios(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("testdata/evaluate/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			got := runScenario(t, f)
+			golden := strings.TrimSuffix(f, ".json") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/policy -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("Evaluate(%s) mismatch (-want +got):\n%s", name, diff)
+			}
+		})
+	}
+}
+
+func runScenario(t *testing.T, file string) string {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc scenario
+	if err := json.Unmarshal(raw, &sc); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	p, err := policy.Load(sc.Policy)
+	if err != nil {
+		t.Fatalf("%s: policy: %v", file, err)
+	}
+	inv, err := inventory.ReadSnapshot(bytes.NewReader(sc.Images))
+	if err != nil {
+		t.Fatalf("%s: images: %v", file, err)
+	}
+	// The snapshot reader sorts nothing; keep input order so the golden file reads like the scenario.
+	res := policy.Evaluate(p, inv.Images, sc.Now)
+	if len(res.Decisions) != len(inv.Images) {
+		t.Fatalf("Evaluate() = %d decisions for %d images", len(res.Decisions), len(inv.Images))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\nrules:\n", sc.About)
+	for _, r := range res.Rules {
+		fmt.Fprintf(&b, "  %d: identified %d, selected %d, acted %d, blocked %d: %s\n",
+			r.RulePriority, r.Identified, r.Selected, r.Acted, r.Blocked, r.Summary)
+	}
+	b.WriteString("\ndecisions:\n")
+	for i, d := range res.Decisions {
+		if d.Digest != inv.Images[i].Digest {
+			t.Fatalf("decision %d is for %s, want %s", i, d.Digest, inv.Images[i].Digest)
+		}
+		rule := "-"
+		if d.RulePriority > 0 {
+			rule = fmt.Sprint(d.RulePriority)
+		}
+		fmt.Fprintf(&b, "  %-11s %-10s rule %s  %s\n", strings.TrimPrefix(d.Digest, "sha256:"), d.Action, rule, d.Reason)
+	}
+	return b.String()
+}
+
+// TestEvaluateIsDeterministic checks that input order does not change any decision.
+func TestEvaluateIsDeterministic(t *testing.T) {
+	t.Parallel()
+	files, _ := filepath.Glob("testdata/evaluate/*.json")
+	for _, f := range files {
+		raw, _ := os.ReadFile(f)
+		var sc scenario
+		if err := json.Unmarshal(raw, &sc); err != nil {
+			t.Fatal(err)
+		}
+		p, err := policy.Load(sc.Policy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, err := inventory.ReadSnapshot(bytes.NewReader(sc.Images))
+		if err != nil {
+			t.Fatal(err)
+		}
+		byDigest := func(imgs []inventory.Image) map[string]policy.Decision {
+			m := map[string]policy.Decision{}
+			for _, d := range policy.Evaluate(p, imgs, sc.Now).Decisions {
+				m[d.Digest] = d
+			}
+			return m
+		}
+		want := byDigest(inv.Images)
+		rev := make([]inventory.Image, len(inv.Images))
+		for i, img := range inv.Images {
+			rev[len(rev)-1-i] = img
+		}
+		// Reversing the rule order in the document must not matter either.
+		for i, j := 0, len(p.Rules)-1; i < j; i, j = i+1, j-1 {
+			p.Rules[i], p.Rules[j] = p.Rules[j], p.Rules[i]
+		}
+		if diff := cmp.Diff(want, byDigest(rev)); diff != "" {
+			t.Errorf("%s: Evaluate() depends on input order (-forward +reversed):\n%s", f, diff)
+		}
+	}
+}
