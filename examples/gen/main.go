@@ -18,7 +18,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/synth"
 )
 
-
 // Names of the files gen writes.
 const (
 	snapshotFile = "inventory.json"
