@@ -33,7 +33,7 @@ lint: ## check formatting and go vet
 
 .PHONY: bench
 bench: ## run the Go benchmarks and time `shipshape plan` on 100,000 images
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/policy ./internal/inventory ./internal/plan
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/policy ./internal/inventory ./internal/plan ./internal/cli
 	bench/plan.sh
 
 .PHONY: examples
