@@ -329,6 +329,29 @@ func TestPlanFormatsAndExitCodes(t *testing.T) {
 	}
 }
 
+func TestPlanColourAndLintWarnings(t *testing.T) {
+	t.Parallel()
+	args := []string{"plan", "--policy", andTrap, "--images", exampleImages, "--now", exampleNow}
+	var out, errb bytes.Buffer
+	code := cli.Run(context.Background(), args, cli.IO{Out: &out, Err: &errb, OutTTY: true, Getenv: func(string) string { return "" }})
+	if code != 0 || !strings.Contains(out.String(), "\x1b[31mexpire") {
+		t.Errorf("plan on a terminal = %d, want coloured actions", code)
+	}
+	if !strings.Contains(errb.String(), andTrap+": warning: rules[0].selection.tagPrefixList: 5 prefixes in one list are ANDed") {
+		t.Errorf("plan stderr lacks the policy's lint warning:\n%s", errb.String())
+	}
+	out.Reset()
+	cli.Run(context.Background(), args, cli.IO{Out: &out, Err: &errb, OutTTY: true, Getenv: func(k string) string {
+		if k == "NO_COLOR" {
+			return "1"
+		}
+		return ""
+	}})
+	if strings.Contains(out.String(), "\x1b[") {
+		t.Errorf("plan with NO_COLOR set printed colour")
+	}
+}
+
 func TestPlanFromDescribeImages(t *testing.T) {
 	t.Parallel()
 	r := run(t, nil, "", "plan", "--policy", examplePolicy, "--images", exampleAWS, "--now", exampleNow, "-o", "json")

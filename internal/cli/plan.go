@@ -10,6 +10,7 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/plan"
+	"github.com/shipshape-dev/shipshape/internal/policy"
 )
 
 func newPlanCmd(io IO) *cobra.Command {
@@ -71,6 +72,10 @@ Exit status: 0 on success, 1 on error, 2 on a usage error; with --detailed-exitc
 			if !lp.ok() {
 				printProblems(io, lp)
 				return silentExit(ExitError)
+			}
+			// A plan is where a policy's traps show; say so, without failing.
+			for _, w := range policy.Lint(lp.policy) {
+				fmt.Fprintf(io.Err, "%s: warning: %s [%s]\n", policyFile, w.String(), w.Check)
 			}
 			inv, err := readInventory(io, imagesFile)
 			if err != nil {
