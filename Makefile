@@ -36,6 +36,10 @@ bench: ## run the Go benchmarks and time `shipshape plan` on 100,000 images
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/policy ./internal/inventory ./internal/plan ./internal/cli
 	bench/plan.sh
 
+.PHONY: bench-inventory
+bench-inventory: ## time `shipshape inventory` cold and warm against a crane loop on a local registry of 2,000 tags
+	bench/inventory.sh
+
 .PHONY: examples
 examples: ## regenerate the example inventories under examples/
 	$(GO) run ./examples/gen

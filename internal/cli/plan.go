@@ -2,40 +2,99 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/shipshape-dev/shipshape/internal/config"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 )
 
+// planInputs are the flags plan and apply share: the policy, the clock and the safety layer.
+type planInputs struct {
+	policyFile string
+	nowFlag    string
+	safety     safetyFlags
+	registry   registryFlags
+}
+
+func (in *planInputs) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&in.policyFile, "policy", "", "lifecycle policy `FILE` (ECR JSON; \"-\" for standard input)")
+	f.StringVar(&in.nowFlag, "now", "", "evaluate at this RFC 3339 `TIME` instead of the current time")
+	in.safety.register(cmd)
+	in.registry.register(cmd)
+}
+
+func (in *planInputs) now() (time.Time, error) {
+	if in.nowFlag == "" {
+		return time.Now().UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, in.nowFlag)
+	if err != nil {
+		return time.Time{}, usageError("--now %q is not an RFC 3339 time such as 2026-06-01T12:00:00Z", in.nowFlag)
+	}
+	return t, nil
+}
+
+// load reads the policy (printing its problems and lint warnings) and the plan options.
+func (in *planInputs) load(cmd *cobra.Command, io IO) (*policy.Policy, plan.Options, *config.Config, error) {
+	if in.policyFile == "" {
+		return nil, plan.Options{}, nil, usageError("%s needs --policy FILE", cmd.CommandPath())
+	}
+	opts, cfg, err := in.safety.resolve(cmd)
+	if err != nil {
+		return nil, plan.Options{}, nil, err
+	}
+	lp := loadPolicy(io, in.policyFile)
+	if !lp.ok() {
+		printProblems(io, lp)
+		return nil, plan.Options{}, nil, silentExit(ExitError)
+	}
+	// A plan is where a policy's traps show; say so, without failing.
+	for _, w := range policy.Lint(lp.policy) {
+		fmt.Fprintf(io.Err, "%s: warning: %s [%s]\n", in.policyFile, w.String(), w.Check)
+	}
+	return lp.policy, opts, cfg, nil
+}
+
 func newPlanCmd(io IO) *cobra.Command {
 	var (
-		policyFile, imagesFile, nowFlag, output string
-		detailed                                bool
-		price                                   float64
+		in         planInputs
+		imagesFile string
+		output     string
+		detailed   bool
 	)
 	cmd := &cobra.Command{
-		Use:   "plan --policy FILE --images FILE",
+		Use:   "plan --policy FILE (REPOSITORY | --images FILE)",
 		Short: "Show what a lifecycle policy would do to a repository, and what it reclaims",
 		Long: `Evaluate a lifecycle policy over a repository's images with Amazon ECR's own semantics,
 and show, for every image, whether it is kept, expired or moved to archive, by which rule
 and why; then what that reclaims in deduplicated bytes and monthly cost.
 
-The images come from a file (or "-" for standard input) in either format:
-  - the JSON "aws ecr describe-images --repository-name NAME --filter imageStatus=ANY"
-    prints (one page, pages concatenated, or an array of pages), or
-  - a shipshape snapshot, which also carries index children, referrers and layer sizes,
-    and so gives exact results for multi-platform images and attestations.
+The images come from a registry or from a file:
+  REPOSITORY      an image name without tag, as you would pull it: localhost:5000/app,
+                  ghcr.io/org/app. localhost and 127.0.0.1 use plain HTTP; elsewhere
+                  --insecure allows it. Credentials come from the Docker configuration and
+                  its credential helpers.
+  --images FILE   the JSON "aws ecr describe-images --filter imageStatus=ANY" prints (one
+                  page, pages concatenated, or an array of pages), or a snapshot written by
+                  "shipshape inventory" ("-" for standard input).
 
 Rules are evaluated as ECR evaluates them: all at once, applied in priority order, with an
 image identified by a higher-priority rule never acted on by a lower one, and no image
 acted on while an index references it. On top of one ECR run, the plan follows the image
 graph: untagged children of an expired index go with it, and referrers with their subject.
+
+Then shipshape's safety layer, from shipshape.yaml and the flags: pinned digests
+(--protect-digests), protected tags (--protect-tag), a grace period for fresh pushes
+(--grace) keep images, with their children and referrers; --max-delete-percent marks a plan
+that removes too much as refused, and apply will not run it.
 
 Output formats: table (for people), json (stable, for scripts), markdown (for pull-request
 comments and $GITHUB_STEP_SUMMARY).
@@ -43,60 +102,48 @@ comments and $GITHUB_STEP_SUMMARY).
 Exit status: 0 on success, 1 on error, 2 on a usage error; with --detailed-exitcode,
 3 when the plan expires or transitions at least one image.`,
 		Example: `  shipshape plan --policy examples/policies/keep-streams.json --images examples/inventory.json
+  shipshape plan --policy policy.json localhost:5000/team/app --protect-tag 'prod*' --grace 48h
   aws ecr describe-images --repository-name app --filter imageStatus=ANY > images.json
   shipshape plan --policy policy.json --images images.json --now 2026-06-01T12:00:00Z -o json
   shipshape plan --policy policy.json --images images.json -o markdown >> "$GITHUB_STEP_SUMMARY"`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case len(args) > 1:
+				return usageError("plan takes one REPOSITORY, got %d", len(args))
+			case len(args) == 1 && imagesFile != "":
+				return usageError("give either a REPOSITORY or --images FILE, not both")
+			case len(args) == 0 && imagesFile == "":
+				return usageError("plan needs a REPOSITORY or --images FILE")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(output, formatTable, formatJSON, formatMarkdown); err != nil {
 				return err
 			}
-			if policyFile == "" || imagesFile == "" {
-				return usageError("plan needs --policy FILE and --images FILE")
-			}
-			if policyFile == "-" && imagesFile == "-" {
+			if in.policyFile == "-" && imagesFile == "-" {
 				return usageError("--policy and --images cannot both read standard input")
 			}
-			if price < 0 {
-				return usageError("--price-per-gb-month must not be negative, got %v", price)
-			}
-			now := time.Now().UTC()
-			if nowFlag != "" {
-				t, err := time.Parse(time.RFC3339, nowFlag)
-				if err != nil {
-					return usageError("--now %q is not an RFC 3339 time such as 2026-06-01T12:00:00Z", nowFlag)
-				}
-				now = t
-			}
-			lp := loadPolicy(io, policyFile)
-			if !lp.ok() {
-				printProblems(io, lp)
-				return silentExit(ExitError)
-			}
-			// A plan is where a policy's traps show; say so, without failing.
-			for _, w := range policy.Lint(lp.policy) {
-				fmt.Fprintf(io.Err, "%s: warning: %s [%s]\n", policyFile, w.String(), w.Check)
-			}
-			inv, err := readInventory(io, imagesFile)
+			now, err := in.now()
 			if err != nil {
 				return err
 			}
-			pl := plan.Build(lp.policy, inv, now, plan.Options{PricePerGBMonth: price})
-
-			w := bufio.NewWriterSize(io.Out, 1<<16)
-			switch output {
-			case formatJSON:
-				err = plan.WriteJSON(w, pl)
-			case formatMarkdown:
-				err = plan.WriteMarkdown(w, pl)
-			default:
-				err = plan.WriteTable(w, pl, color(io))
+			pol, opts, cfg, err := in.load(cmd, io)
+			if err != nil {
+				return err
 			}
-			if err == nil {
-				err = w.Flush()
+			var inv *inventory.Inventory
+			if imagesFile != "" {
+				inv, err = readInventory(io, imagesFile)
+			} else {
+				inv, err = in.registry.inventory(cmd.Context(), io, cfg, args[0])
 			}
 			if err != nil {
-				return fmt.Errorf("writing the plan: %w", err)
+				return err
+			}
+			pl := plan.Build(pol, inv, now, opts)
+			if err := writePlan(io, pl, output); err != nil {
+				return err
 			}
 			if inActions(io) {
 				for _, warn := range pl.Warnings {
@@ -109,14 +156,45 @@ Exit status: 0 on success, 1 on error, 2 on a usage error; with --detailed-exitc
 			return nil
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&policyFile, "policy", "", "lifecycle policy `FILE` (ECR JSON; \"-\" for standard input)")
-	f.StringVar(&imagesFile, "images", "", "images `FILE`: describe-images JSON or a shipshape snapshot (\"-\" for standard input)")
-	f.StringVar(&nowFlag, "now", "", "evaluate at this RFC 3339 `TIME` instead of the current time")
-	f.BoolVar(&detailed, "detailed-exitcode", false, "exit 3 when the plan expires or transitions any image")
-	f.Float64Var(&price, "price-per-gb-month", plan.DefaultPricePerGBMonth, "storage price in `USD` per GB-month, for the savings figure")
+	in.register(cmd)
+	cmd.Flags().StringVar(&imagesFile, "images", "", "read the images from `FILE`: describe-images JSON or a shipshape snapshot (\"-\" for standard input)")
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 3 when the plan expires or transitions any image")
 	addOutputFlag(cmd, &output, formatTable, formatJSON, formatMarkdown)
 	return cmd
+}
+
+func writePlan(io IO, pl *plan.Plan, output string) error {
+	w := bufio.NewWriterSize(io.Out, 1<<16)
+	var err error
+	switch output {
+	case formatJSON:
+		err = plan.WriteJSON(w, pl)
+	case formatMarkdown:
+		err = plan.WriteMarkdown(w, pl)
+	default:
+		err = plan.WriteTable(w, pl, color(io))
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("writing the plan: %w", err)
+	}
+	return nil
+}
+
+// inventory reads a repository from its registry.
+func (f *registryFlags) inventory(ctx context.Context, io IO, cfg *config.Config, ref string) (*inventory.Inventory, error) {
+	o, err := f.open(io, cfg, ref)
+	if err != nil {
+		return nil, err
+	}
+	defer f.report(io, o)
+	inv, err := o.reg.Inventory(ctx, o.repo)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", o.ref, err)
+	}
+	return inv, nil
 }
 
 // readInventory reads images from a file, or standard input for "-". A file is handed to the
@@ -140,3 +218,5 @@ func readInventory(io IO, name string) (*inventory.Inventory, error) {
 	}
 	return inv, nil
 }
+
+func durationOf(d config.Duration) time.Duration { return time.Duration(d) }

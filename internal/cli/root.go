@@ -29,8 +29,12 @@ type IO struct {
 	Out    io.Writer
 	Err    io.Writer
 	Getenv func(string) string
-	// OutTTY reports whether Out is a terminal (colour and progress only then).
+	// OutTTY reports whether Out is a terminal (colour only then).
 	OutTTY bool
+	// ErrTTY reports whether Err is a terminal (progress bars only then).
+	ErrTTY bool
+	// InTTY reports whether In is a terminal (interactive confirmation only then).
+	InTTY bool
 }
 
 // Std returns the process's standard streams and environment.
@@ -38,6 +42,8 @@ func Std() IO {
 	return IO{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Getenv: os.Getenv,
 		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+		InTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 	}
 }
 
@@ -110,8 +116,9 @@ func NewRoot(io IO) *cobra.Command {
 		Use:   "shipshape",
 		Short: "Keep container registries lean, cheap and safe",
 		Long: `shipshape speaks Amazon ECR lifecycle-policy JSON exactly: it validates and lints policies,
-evaluates them offline with ECR's own semantics, and plans what they would remove from a
-repository, explaining every decision and what it reclaims.
+evaluates them with ECR's own semantics, and plans what they would remove from a repository,
+explaining every decision and what it reclaims. It reads repositories from any OCI
+Distribution registry or from files, and applies plans by safe client-side deletion.
 
 Exit codes: 0 success, 1 error, 2 usage error, 3 plan --detailed-exitcode found changes.`,
 		SilenceUsage:  true,
@@ -124,7 +131,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 plan --detailed-exitcode found 
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: err}
 	})
-	root.AddCommand(newPolicyCmd(io), newPlanCmd(io), newVersionCmd(io))
+	root.AddCommand(newPolicyCmd(io), newInventoryCmd(io), newPlanCmd(io), newAuditCmd(io), newApplyCmd(io), newVersionCmd(io))
 	return root
 }
 

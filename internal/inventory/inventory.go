@@ -37,6 +37,9 @@ type Inventory struct {
 	// CapturedAt is when the inventory was taken; zero when unknown.
 	CapturedAt time.Time
 	Images     []Image
+	// Notes say what the source could not see, e.g. untagged manifests that a generic
+	// registry cannot list.
+	Notes []string
 }
 
 // Image is one manifest (image, index or artifact) stored in a repository, identified by digest.

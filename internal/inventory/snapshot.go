@@ -55,7 +55,7 @@ func looksLikeSnapshot(data []byte) bool {
 		switch string(key) {
 		case "imageDetails", "nextToken":
 			return false
-		case "kind", "version", "images", "repository", "capturedAt":
+		case "kind", "version", "images", "repository", "capturedAt", "notes":
 			return true
 		}
 		if err := l.skipValue(); err != nil {
@@ -240,6 +240,8 @@ func (p *snapshotParser) snapshot() (*Inventory, error) {
 			inv.Repository, err = p.stringValue()
 		case "capturedAt":
 			inv.CapturedAt, err = p.timeValue()
+		case "notes":
+			inv.Notes, err = p.stringArray()
 		case "images":
 			inv.Images, err = p.images()
 		default:
@@ -652,6 +654,15 @@ func WriteSnapshot(w io.Writer, inv *Inventory) error {
 	o.int(SnapshotVersion)
 	o.keyString("repository", inv.Repository)
 	o.keyTime("capturedAt", inv.CapturedAt)
+	if len(inv.Notes) > 0 {
+		o.key("notes")
+		o.begin('[')
+		for _, n := range inv.Notes {
+			o.element()
+			o.quote(n)
+		}
+		o.end(']')
+	}
 	o.key("images")
 	o.begin('[')
 	for _, i := range order {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
@@ -23,6 +24,8 @@ const bytesPerGB = 1 << 30
 type Options struct {
 	// PricePerGBMonth prices reclaimed storage; 0 means DefaultPricePerGBMonth.
 	PricePerGBMonth float64
+	// Safety protects images beyond what the policy keeps.
+	Safety Safety
 }
 
 // Plan is the outcome of planning one repository. Its JSON form is documented in the README
@@ -34,6 +37,8 @@ type Plan struct {
 	Rules      []Rule    `json:"rules"`
 	Images     []Item    `json:"images"`
 	Warnings   []string  `json:"warnings,omitempty"`
+	// Refusal, when set, says why the plan must not be applied (the blast-radius limit).
+	Refusal string `json:"refusal,omitempty"`
 }
 
 // Summary counts the plan's decisions and what they reclaim.
@@ -92,7 +97,17 @@ func Build(p *policy.Policy, inv *inventory.Inventory, now time.Time, opts Optio
 	g := inventory.NewGraph(images)
 	res := policy.EvaluateGraph(p, images, g, now)
 	decisions := res.Decisions
-	closeOver(images, g, decisions)
+	protected := opts.Safety.protect(images, g, now)
+	for i, why := range protected {
+		d := &decisions[i]
+		if d.Action == policy.Keep {
+			d.Reason = why + "; " + d.Reason
+			continue
+		}
+		*d = policy.Decision{Digest: d.Digest, Action: policy.Keep, Cause: d.Cause,
+			Reason: why + "; rule " + strconv.Itoa(d.RulePriority) + " would otherwise " + verb(d.Action) + " it"}
+	}
+	closeOver(images, g, decisions, protected)
 
 	pl := &Plan{
 		Repository: inv.Repository,
@@ -150,19 +165,20 @@ func Build(p *policy.Policy, inv *inventory.Inventory, now time.Time, opts Optio
 		pl.Images[n] = it
 	}
 	pl.Summary.Images = len(images)
-	sz := sizes(images)
-	pl.Summary.StoredBytes = sz.total()
-	pl.Summary.ReclaimedBytes = sz.only(removed)
-	pl.Summary.TransitionedBytes = sz.of(archived)
+	sz := inventory.NewStorage(images)
+	pl.Summary.StoredBytes = sz.Total()
+	pl.Summary.ReclaimedBytes = sz.Only(removed)
+	pl.Summary.TransitionedBytes = sz.Of(archived)
 	pl.Summary.PricePerGBMonth = price
-	pl.Summary.MonthlySavingsUSD = math.Round(float64(pl.Summary.ReclaimedBytes)/bytesPerGB*price*100) / 100
+	pl.Summary.MonthlySavingsUSD = MonthlyCost(pl.Summary.ReclaimedBytes, price)
+	pl.Refusal = opts.Safety.refusal(pl.Summary.Expire, pl.Summary.Images)
 
 	return pl
 }
 
 // closeOver extends expiry along the graph: untagged children of expired indexes that no
 // surviving index references, and the referrers of everything that goes.
-func closeOver(images []inventory.Image, g *inventory.Graph, ds []policy.Decision) {
+func closeOver(images []inventory.Image, g *inventory.Graph, ds []policy.Decision, protected map[int]string) {
 	var queue []int
 	for i, d := range ds {
 		if d.Action == policy.Expire {
@@ -175,7 +191,7 @@ func closeOver(images []inventory.Image, g *inventory.Graph, ds []policy.Decisio
 		parent := &images[i]
 		for _, c := range parent.Children {
 			j, ok := g.Index(c.Digest)
-			if !ok || ds[j].Action == policy.Expire || len(images[j].Tags) > 0 {
+			if _, keep := protected[j]; !ok || keep || ds[j].Action == policy.Expire || len(images[j].Tags) > 0 {
 				continue
 			}
 			if slices.ContainsFunc(g.Parents(j), func(k int) bool { return ds[k].Action != policy.Expire }) {
@@ -190,7 +206,7 @@ func closeOver(images []inventory.Image, g *inventory.Graph, ds []policy.Decisio
 			queue = append(queue, j)
 		}
 		for _, j := range g.Referrers(i) {
-			if ds[j].Action == policy.Expire {
+			if _, keep := protected[j]; keep || ds[j].Action == policy.Expire {
 				continue
 			}
 			ds[j] = policy.Decision{
@@ -201,6 +217,19 @@ func closeOver(images []inventory.Image, g *inventory.Graph, ds []policy.Decisio
 			queue = append(queue, j)
 		}
 	}
+}
+
+// MonthlyCost prices bytes of storage for a month at price US dollars per GB-month
+// (GB = 2^30 bytes, as AWS bills storage), rounded to cents.
+func MonthlyCost(bytes int64, price float64) float64 {
+	return math.Round(float64(bytes)/bytesPerGB*price*100) / 100
+}
+
+func verb(v policy.Verdict) string {
+	if v == policy.Transition {
+		return "archive"
+	}
+	return string(v)
 }
 
 func storageClass(img *inventory.Image) string {

@@ -60,6 +60,10 @@ func WriteJSON(w io.Writer, p *Plan) error {
 		b = append(b, ",\n  \"warnings\": "...)
 		b = append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 	}
+	if p.Refusal != "" {
+		b = append(b, ",\n  \"refusal\": "...)
+		b = appendString(b, p.Refusal)
+	}
 	b = append(b, "\n}\n"...)
 	_, err := w.Write(b)
 	return err
@@ -207,6 +211,9 @@ func WriteTable(w io.Writer, p *Plan, color bool) error {
 	for _, warn := range p.Warnings {
 		fmt.Fprintf(ew, "warning: %s\n", warn)
 	}
+	if p.Refusal != "" {
+		fmt.Fprintf(ew, "refused: %s\n", p.Refusal)
+	}
 	return ew.err
 }
 
@@ -221,6 +228,9 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 		Bytes(s.ReclaimedBytes), Bytes(s.StoredBytes), percent(s.ReclaimedBytes, s.StoredBytes), s.MonthlySavingsUSD, s.PricePerGBMonth)
 	for _, warn := range p.Warnings {
 		fmt.Fprintf(ew, "> [!WARNING]\n> %s\n\n", mdEscape(warn))
+	}
+	if p.Refusal != "" {
+		fmt.Fprintf(ew, "> [!CAUTION]\n> Refused: %s\n\n", mdEscape(p.Refusal))
 	}
 	fmt.Fprintln(ew, "| Rule | Identified | Selected | Acts on | Blocked | What |")
 	fmt.Fprintln(ew, "|---:|---:|---:|---:|---:|---|")

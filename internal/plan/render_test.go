@@ -27,6 +27,7 @@ func TestWriteJSONMatchesEncodingJSON(t *testing.T) {
 			{Digest: "sha256:b", Tags: []string{}, StorageClass: "archive", Action: policy.Keep, Reason: "r"},
 		},
 		Warnings: []string{"w1", "w2"},
+		Refusal:  "too \"much\"",
 	}
 	for name, pl := range map[string]*Plan{"full": p, "empty": {Rules: []Rule{}, Images: []Item{}}} {
 		var want bytes.Buffer

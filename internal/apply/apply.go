@@ -1,0 +1,484 @@
+// Package apply carries out a plan on a registry: it deletes exactly what the plan expires,
+// in a safe order, re-checking each batch just before deleting it, journalled so that an
+// interrupted run resumes, and checks afterwards that every kept index is whole.
+package apply
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/plan"
+	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/registry"
+)
+
+// Registry is what apply needs of a backend: a subset of registry.Registry.
+type Registry interface {
+	Tags(ctx context.Context, repo string) (map[string]string, error)
+	Manifest(ctx context.Context, repo, digest string) (inventory.Image, error)
+	Delete(ctx context.Context, repo, digest string) error
+}
+
+var _ Registry = registry.Registry(nil)
+
+// Defaults for Options.
+const (
+	// DefaultConcurrency deletes a few manifests at once: registries serialise much of a
+	// delete, and the per-host rate limit is the real bound.
+	DefaultConcurrency = 4
+	// DefaultBatchSize is how many deletions go between two re-checks of the tags: small
+	// enough that a tag pushed meanwhile is seen before its image goes, large enough that
+	// the re-check (one tag list and one HEAD per tag) is a small share of the work.
+	DefaultBatchSize = 50
+	// DefaultAttempts per deletion; transport-level retries come on top of these.
+	DefaultAttempts = 3
+	// DefaultBackoff before the second attempt; it doubles after each failure.
+	DefaultBackoff = 500 * time.Millisecond
+	// maxFreshManifests bounds how many manifests a re-check reads to learn what newly
+	// pushed or moved tags reference.
+	maxFreshManifests = 1000
+)
+
+// Options tune a run. The zero value uses the defaults and keeps no journal.
+type Options struct {
+	Concurrency int
+	BatchSize   int
+	Attempts    int
+	Backoff     time.Duration
+	// JournalPath is where the run is recorded so that an interrupted run can resume; ""
+	// keeps no journal.
+	JournalPath string
+	Logger      *slog.Logger
+	// Progress, when set, is called after each deletion.
+	Progress func(done, total int)
+	// Now stamps journal entries; nil means time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.Attempts <= 0 {
+		o.Attempts = DefaultAttempts
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = DefaultBackoff
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Outcome is what happened to one target.
+type Outcome string
+
+// Outcomes.
+const (
+	// Deleted: shipshape deleted the manifest.
+	Deleted Outcome = "deleted"
+	// Gone: the manifest was already gone (deleted by an earlier, interrupted run, or by
+	// someone else).
+	Gone Outcome = "gone"
+	// Skipped: the re-check found the image tagged or referenced since the plan.
+	Skipped Outcome = "skipped"
+	// Failed: the registry refused or kept failing.
+	Failed Outcome = "failed"
+)
+
+// Record is the outcome of one target.
+type Record struct {
+	Digest  string  `json:"digest"`
+	Outcome Outcome `json:"outcome"`
+	Reason  string  `json:"reason,omitempty"`
+}
+
+// Result sums up a run.
+type Result struct {
+	Repository string   `json:"repository"`
+	Records    []Record `json:"records"`
+	Deleted    int      `json:"deleted"`
+	Gone       int      `json:"gone"`
+	Skipped    int      `json:"skipped"`
+	Failed     int      `json:"failed"`
+	// Problems lists what the check after the run found wrong: a kept index missing a child.
+	Problems []string `json:"problems,omitempty"`
+	// Resumed reports that the run finished an earlier, interrupted one.
+	Resumed bool `json:"resumed,omitempty"`
+}
+
+// Removed returns the digests the run removed: deleted, or found already gone.
+func (r *Result) Removed() map[string]bool {
+	out := make(map[string]bool, r.Deleted+r.Gone)
+	for _, rec := range r.Records {
+		if rec.Outcome == Deleted || rec.Outcome == Gone {
+			out[rec.Digest] = true
+		}
+	}
+	return out
+}
+
+// Run deletes what p expires from repo. inv is the inventory p was planned from. Images the
+// plan transitions are skipped: archive storage exists only on ECR.
+//
+// Order: waves, so that an index is deleted before its children and a subject before its
+// referrers; within a wave, Concurrency deletions at once. Before each batch the current
+// tags are read again: an image tagged since the plan, or referenced by an index or a
+// referrer pushed since, is skipped. A manifest already gone counts as removed, so the run
+// is safe to repeat. Every outcome goes to the journal before the next batch.
+func Run(ctx context.Context, reg Registry, repo string, inv *inventory.Inventory, p *plan.Plan, opts Options) (*Result, error) {
+	if p.Refusal != "" {
+		return nil, fmt.Errorf("refusing to apply: %s", p.Refusal)
+	}
+	opts.defaults()
+	h, transitions := newHeader(inv, p, opts.Now())
+	var j *journal
+	if opts.JournalPath != "" {
+		var err error
+		if j, err = createJournal(opts.JournalPath, h); err != nil {
+			return nil, err
+		}
+		defer j.close()
+	}
+	res := &Result{Repository: inv.Repository}
+	for _, d := range transitions {
+		res.add(Record{Digest: d, Outcome: Skipped, Reason: "the plan archives it, and archive storage exists only on Amazon ECR"})
+	}
+	if err := execute(ctx, reg, repo, h, nil, j, opts, res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// Resume finishes the interrupted run recorded in the journal at opts.JournalPath.
+func Resume(ctx context.Context, reg Registry, repo string, opts Options) (*Result, error) {
+	opts.defaults()
+	s, err := ReadJournal(opts.JournalPath)
+	if err != nil {
+		return nil, err
+	}
+	j, err := reopenJournal(opts.JournalPath)
+	if err != nil {
+		return nil, err
+	}
+	defer j.close()
+	res := &Result{Repository: s.Repository, Resumed: true}
+	if err := execute(ctx, reg, repo, s.h, s.finished, j, opts, res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func (r *Result) add(rec Record) {
+	r.Records = append(r.Records, rec)
+	switch rec.Outcome {
+	case Deleted:
+		r.Deleted++
+	case Gone:
+		r.Gone++
+	case Skipped:
+		r.Skipped++
+	case Failed:
+		r.Failed++
+	}
+}
+
+// newHeader turns a plan into the journal header: targets in waves, the tags the plan saw,
+// and the kept indexes with their children.
+func newHeader(inv *inventory.Inventory, p *plan.Plan, now time.Time) (*header, []string) {
+	images := inv.Images
+	g := inventory.NewGraph(images)
+	expire := map[int]bool{}
+	var transitions []string
+	for _, it := range p.Images {
+		i, ok := g.Index(it.Digest)
+		if !ok {
+			continue
+		}
+		switch it.Action {
+		case policy.Expire:
+			expire[i] = true
+		case policy.Transition:
+			transitions = append(transitions, it.Digest)
+		}
+	}
+	h := &header{Kind: journalKind, Version: journalVersion, Repository: inv.Repository, Started: now.UTC(),
+		KnownTags: map[string]string{}, KeptIndexes: map[string][]string{}}
+	waves := map[int]int{}
+	var wave func(i int, depth int) int
+	wave = func(i int, depth int) int {
+		if w, ok := waves[i]; ok {
+			return w
+		}
+		w := 0
+		if depth < 64 { // graphs are shallow; the bound only guards against cycles
+			for _, parent := range g.Parents(i) {
+				if expire[parent] {
+					w = max(w, wave(parent, depth+1)+1)
+				}
+			}
+			if s, ok := g.Index(images[i].Subject); ok && expire[s] && s != i {
+				w = max(w, wave(s, depth+1)+1)
+			}
+		}
+		waves[i] = w
+		return w
+	}
+	for i := range images {
+		img := &images[i]
+		for _, t := range img.Tags {
+			h.KnownTags[t] = img.Digest
+		}
+		switch {
+		case expire[i]:
+			t := target{Digest: img.Digest, Wave: wave(i, 0), Tags: img.Tags}
+			for _, parent := range g.Parents(i) {
+				if expire[parent] {
+					t.After = append(t.After, images[parent].Digest)
+				}
+			}
+			if s, ok := g.Index(img.Subject); ok && expire[s] && s != i {
+				t.After = append(t.After, img.Subject)
+			}
+			h.Targets = append(h.Targets, t)
+		case img.IsIndex() && len(img.Children) > 0:
+			children := make([]string, len(img.Children))
+			for n, c := range img.Children {
+				children[n] = c.Digest
+			}
+			h.KeptIndexes[img.Digest] = children
+		}
+	}
+	slices.SortFunc(h.Targets, func(a, b target) int {
+		if c := cmp.Compare(a.Wave, b.Wave); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Digest, b.Digest)
+	})
+	return h, transitions
+}
+
+// execute works through the header's targets, leaving out those already finished.
+func execute(ctx context.Context, reg Registry, repo string, h *header, finished map[string]bool, j *journal, opts Options, res *Result) error {
+	var todo []target
+	for _, t := range h.Targets {
+		if !finished[t.Digest] {
+			todo = append(todo, t)
+		}
+	}
+	targets := map[string]bool{}
+	for _, t := range h.Targets {
+		targets[t.Digest] = true
+	}
+	total, done := len(todo), 0
+	removed := map[string]bool{}
+	for d := range finished {
+		removed[d] = true
+	}
+	var mu sync.Mutex
+	record := func(rec Record) error {
+		mu.Lock()
+		res.add(rec)
+		if rec.Outcome == Deleted || rec.Outcome == Gone {
+			removed[rec.Digest] = true
+		}
+		done++
+		if opts.Progress != nil {
+			opts.Progress(done, total)
+		}
+		mu.Unlock()
+		return j.write(entry{Digest: rec.Digest, Outcome: rec.Outcome, Reason: rec.Reason, At: opts.Now().UTC()})
+	}
+
+	for start := 0; start < len(todo); {
+		// A batch never spans two waves: the next wave waits for the whole of this one.
+		end := start
+		for end < len(todo) && end-start < opts.BatchSize && todo[end].Wave == todo[start].Wave {
+			end++
+		}
+		batch := todo[start:end]
+		start = end
+
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted: %w", err)
+		}
+		skip, err := recheck(ctx, reg, repo, h, targets, batch)
+		if err != nil {
+			return fmt.Errorf("re-checking tags before deleting: %w", err)
+		}
+		eg, ectx := errgroup.WithContext(ctx)
+		eg.SetLimit(opts.Concurrency)
+		var fatal error
+		var fatalOnce sync.Once
+		// Earlier waves are complete: what they removed is settled before this batch starts.
+		for _, t := range batch {
+			for _, first := range t.After {
+				if !removed[first] {
+					skip[t.Digest] = fmt.Sprintf("kept with %s, which was not removed", inventory.ShortDigest(first))
+					break
+				}
+			}
+		}
+		for _, t := range batch {
+			if why, ok := skip[t.Digest]; ok {
+				if err := record(Record{Digest: t.Digest, Outcome: Skipped, Reason: why}); err != nil {
+					return err
+				}
+				continue
+			}
+			eg.Go(func() error {
+				rec, stop := deleteOne(ectx, reg, repo, t.Digest, opts)
+				if stop != nil {
+					fatalOnce.Do(func() { fatal = stop })
+				}
+				if rec.Outcome == "" {
+					return nil // interrupted before an outcome: left for the next run
+				}
+				return record(rec)
+			})
+		}
+		if err := eg.Wait(); err != nil {
+			return err
+		}
+		if err := j.sync(); err != nil {
+			return err
+		}
+		if fatal != nil {
+			return fatal
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted: %w", err)
+		}
+	}
+
+	res.Problems = validate(ctx, reg, repo, h)
+	return j.write(entry{Done: true, At: opts.Now().UTC()})
+}
+
+// deleteOne deletes one manifest, retrying transient failures. A non-nil second result
+// means no further deletion can succeed (deletion unsupported, access refused).
+func deleteOne(ctx context.Context, reg Registry, repo, digest string, opts Options) (Record, error) {
+	wait := opts.Backoff
+	var err error
+	for attempt := 1; attempt <= opts.Attempts; attempt++ {
+		err = reg.Delete(ctx, repo, digest)
+		switch {
+		case err == nil:
+			opts.Logger.Info("deleted", "digest", digest)
+			return Record{Digest: digest, Outcome: Deleted}, nil
+		case errors.Is(err, registry.ErrNotFound):
+			return Record{Digest: digest, Outcome: Gone, Reason: "already gone"}, nil
+		case errors.Is(err, registry.ErrReferenced):
+			return Record{Digest: digest, Outcome: Failed, Reason: err.Error()}, nil
+		case errors.Is(err, registry.ErrUnsupported), errors.Is(err, registry.ErrUnauthorized), errors.Is(err, registry.ErrDenied):
+			return Record{Digest: digest, Outcome: Failed, Reason: err.Error()}, fmt.Errorf("deleting %s: %w", digest, err)
+		case ctx.Err() != nil:
+			return Record{}, nil
+		}
+		opts.Logger.Warn("delete failed; retrying", "digest", digest, "attempt", attempt, "error", err)
+		if attempt < opts.Attempts {
+			select {
+			case <-ctx.Done():
+				return Record{}, nil
+			case <-time.After(wait):
+			}
+			wait *= 2
+		}
+	}
+	return Record{Digest: digest, Outcome: Failed, Reason: fmt.Sprintf("%d attempts: %v", opts.Attempts, err)}, nil
+}
+
+// recheck reads the tags again and returns the batch's targets that must be skipped, with
+// why: tagged since the plan, or referenced by an index or referrer pushed since.
+func recheck(ctx context.Context, reg Registry, repo string, h *header, targets map[string]bool, batch []target) (map[string]string, error) {
+	tags, err := reg.Tags(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	inBatch := map[string]target{}
+	for _, t := range batch {
+		inBatch[t.Digest] = t
+	}
+	skip := map[string]string{}
+	fresh := map[string][]string{} // digests that new or moved tags point at → those tags
+	for _, tag := range sortedKeys(tags) {
+		d := tags[tag]
+		if t, ok := inBatch[d]; ok && !slices.Contains(t.Tags, tag) {
+			if _, already := skip[d]; !already {
+				skip[d] = fmt.Sprintf("tagged %q since the plan", tag)
+			}
+		}
+		if h.KnownTags[tag] != d && !targets[d] {
+			fresh[d] = append(fresh[d], tag)
+		}
+	}
+	freshDigests := sortedKeys(fresh)
+	if len(freshDigests) > maxFreshManifests {
+		return nil, fmt.Errorf("%d tags were pushed or moved since the plan (more than %d); plan again", len(freshDigests), maxFreshManifests)
+	}
+	for _, d := range freshDigests {
+		m, err := reg.Manifest(ctx, repo, d)
+		if errors.Is(err, registry.ErrNotFound) {
+			continue // moved again, or deleted, since the tag list
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", d, err)
+		}
+		for _, c := range m.Children {
+			if _, ok := inBatch[c.Digest]; ok {
+				if _, already := skip[c.Digest]; !already {
+					skip[c.Digest] = fmt.Sprintf("referenced since the plan by index %s (%s)", inventory.ShortDigest(d), fresh[d][0])
+				}
+			}
+		}
+		if _, ok := inBatch[m.Subject]; ok && m.Subject != "" {
+			if _, already := skip[m.Subject]; !already {
+				skip[m.Subject] = fmt.Sprintf("referenced since the plan by %s (%s)", inventory.ShortDigest(d), fresh[d][0])
+			}
+		}
+	}
+	return skip, nil
+}
+
+// validate checks that every index the plan kept still has all its children.
+func validate(ctx context.Context, reg Registry, repo string, h *header) []string {
+	var problems []string
+	for _, idx := range sortedKeys(h.KeptIndexes) {
+		for _, child := range h.KeptIndexes[idx] {
+			_, err := reg.Manifest(ctx, repo, child)
+			switch {
+			case errors.Is(err, registry.ErrNotFound):
+				problems = append(problems, fmt.Sprintf("kept index %s lost its child %s", inventory.ShortDigest(idx), inventory.ShortDigest(child)))
+			case err != nil:
+				problems = append(problems, fmt.Sprintf("could not check child %s of kept index %s: %v", inventory.ShortDigest(child), inventory.ShortDigest(idx), err))
+			}
+		}
+	}
+	return problems
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

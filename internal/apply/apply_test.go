@@ -1,0 +1,321 @@
+package apply_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/shipshape-dev/shipshape/internal/apply"
+	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/plan"
+	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/registry"
+	"github.com/shipshape-dev/shipshape/internal/registry/oci"
+	"github.com/shipshape-dev/shipshape/internal/registry/registrytest"
+)
+
+var now = time.Now().UTC().Truncate(time.Second)
+
+// testPolicy expires untagged images after a day, keeps releases, and keeps only the newest
+// sha- build.
+const testPolicy = `{"rules": [
+  {"rulePriority": 1, "description": "untagged", "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 1}, "action": {"type": "expire"}},
+  {"rulePriority": 2, "description": "releases", "selection": {"tagStatus": "tagged", "tagPatternList": ["v*"], "countType": "imageCountMoreThan", "countNumber": 9999}, "action": {"type": "expire"}},
+  {"rulePriority": 3, "description": "builds", "selection": {"tagStatus": "tagged", "tagPrefixList": ["sha-"], "countType": "imageCountMoreThan", "countNumber": 1}, "action": {"type": "expire"}}]}`
+
+// world is a repository pushed for a test, with what the plan must do to it.
+type world struct {
+	host, repo string
+	// pinned is the build a protected digest keeps.
+	old, multi, pinned, fresh, release registrytest.Build
+	releaseSig, cosignSig, orphanSig   string
+	// referrersIndex is the multi-arch build's referrers index (the sha256-<hex> tag), on a
+	// registry without the referrers API.
+	referrersIndex string
+}
+
+func days(n float64) time.Time { return now.Add(-time.Duration(n * 24 * float64(time.Hour))) }
+
+// push fills a repository with the cases the issue names: single-platform and multi-arch
+// indexes with attestation children, an OCI 1.1 referrer, a cosign-style signature tag,
+// and a build kept by a pinned digest.
+func push(t *testing.T, host string) *world {
+	t.Helper()
+	w := &world{host: host, repo: registrytest.RepoName(t)}
+	w.old = registrytest.PushBuild(t, host, w.repo, "sha-old", registrytest.BuildOptions{Created: days(10), Base: "debian"})
+	w.multi = registrytest.PushBuild(t, host, w.repo, "sha-multi", registrytest.BuildOptions{Created: days(9), Base: "debian",
+		Platforms: []string{"linux/amd64", "linux/arm64"}})
+	w.pinned = registrytest.PushBuild(t, host, w.repo, "sha-pinned", registrytest.BuildOptions{Created: days(8), Base: "debian"})
+	w.release = registrytest.PushBuild(t, host, w.repo, "v1.0.0", registrytest.BuildOptions{Created: days(7), Base: "debian"})
+	w.fresh = registrytest.PushBuild(t, host, w.repo, "sha-fresh", registrytest.BuildOptions{Created: days(0.1), Base: "debian"})
+	// The release is signed both ways; the expired multi-arch build has a referrer too.
+	w.releaseSig = registrytest.PushReferrer(t, host, w.repo, w.release.Index, "application/vnd.dev.cosign.artifact.sig.v1+json")
+	w.orphanSig = registrytest.PushReferrer(t, host, w.repo, w.multi.Index, "application/vnd.dev.cosign.artifact.sig.v1+json")
+	w.cosignSig = registrytest.PushCosignSignature(t, host, w.repo, w.release.Index)
+	return w
+}
+
+// expired is what the plan must delete: the old and multi-arch builds whole, with the
+// multi-arch build's referrer and, on a registry without the referrers API, the
+// sha256-<hex> index that lists that referrer.
+func (w *world) expired() []string {
+	var out []string
+	for _, b := range []registrytest.Build{w.old, w.multi} {
+		out = append(out, b.Index)
+		for _, d := range b.Images {
+			out = append(out, d)
+		}
+		for _, d := range b.Attestations {
+			out = append(out, d)
+		}
+	}
+	out = append(out, w.orphanSig)
+	if w.referrersIndex != "" {
+		out = append(out, w.referrersIndex)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func client(t *testing.T, host string) *oci.Client {
+	t.Helper()
+	c, err := oci.New(host, oci.Options{CacheDir: t.TempDir(), RequestsPerSecond: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func planFor(t *testing.T, reg registry.Registry, w *world) (*inventory.Inventory, *plan.Plan) {
+	t.Helper()
+	pol, err := policy.Load([]byte(testPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := reg.Inventory(context.Background(), w.repo)
+	if err != nil {
+		t.Fatalf("Inventory() = %v", err)
+	}
+	fallback := strings.Replace(w.multi.Index, ":", "-", 1)
+	for _, img := range inv.Images {
+		if slices.Contains(img.Tags, fallback) {
+			w.referrersIndex = img.Digest
+		}
+	}
+	p := plan.Build(pol, inv, now, plan.Options{Safety: plan.Safety{ProtectDigests: map[string]string{w.pinned.Index: "test"}}})
+	var got []string
+	for _, it := range p.Images {
+		if it.Action == policy.Expire {
+			got = append(got, it.Digest)
+		}
+	}
+	sort.Strings(got)
+	if diff := cmp.Diff(w.expired(), got); diff != "" {
+		for _, it := range p.Images {
+			t.Logf("%s %v %s: %s", it.Action, it.Tags, inventory.ShortDigest(it.Digest), it.Reason)
+		}
+		t.Fatalf("plan expires (-want +got):\n%s", diff)
+	}
+	return inv, p
+}
+
+// digests lists what the registry holds now, read with a fresh client.
+func digests(t *testing.T, host, repo string) map[string]bool {
+	t.Helper()
+	inv, err := client(t, host).Inventory(context.Background(), repo)
+	if err != nil {
+		t.Fatalf("Inventory() after apply = %v", err)
+	}
+	out := map[string]bool{}
+	for _, img := range inv.Images {
+		out[img.Digest] = true
+	}
+	return out
+}
+
+// converged checks that exactly the planned digests are gone and everything else stayed.
+func converged(t *testing.T, w *world, before *inventory.Inventory, p *plan.Plan) {
+	t.Helper()
+	now := digests(t, w.host, w.repo)
+	planned := map[string]bool{}
+	for _, d := range w.expired() {
+		planned[d] = true
+	}
+	for _, img := range before.Images {
+		switch {
+		case planned[img.Digest] && now[img.Digest]:
+			t.Errorf("planned deletion %s %v is still there", inventory.ShortDigest(img.Digest), img.Tags)
+		case !planned[img.Digest] && !now[img.Digest]:
+			t.Errorf("UNPLANNED deletion: %s %v is gone", inventory.ShortDigest(img.Digest), img.Tags)
+		}
+	}
+}
+
+func registries(t *testing.T) map[string]func(*testing.T) string {
+	return map[string]func(*testing.T) string{
+		"in-process":   func(t *testing.T) string { return registrytest.NewInProcess(t) },
+		"distribution": func(t *testing.T) string { return registrytest.StartDistribution(t) },
+	}
+}
+
+func TestRunDeletesExactlyThePlan(t *testing.T) {
+	t.Parallel()
+	for name, start := range registries(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			w := push(t, start(t))
+			c := client(t, w.host)
+			inv, p := planFor(t, c, w)
+			journal := filepath.Join(t.TempDir(), "journal.jsonl")
+			res, err := apply.Run(context.Background(), c, w.repo, inv, p, apply.Options{JournalPath: journal})
+			if err != nil {
+				t.Fatalf("Run() = %v", err)
+			}
+			if res.Deleted != len(w.expired()) || res.Failed+res.Skipped+res.Gone != 0 || len(res.Problems) > 0 {
+				t.Errorf("Run() = %+v, want %d deleted and nothing else", res, len(w.expired()))
+			}
+			converged(t, w, inv, p)
+			st, err := apply.ReadJournal(journal)
+			if err != nil || !st.Done || st.Finished != len(w.expired()) {
+				t.Errorf("ReadJournal() = %+v, %v; want done with %d finished", st, err, len(w.expired()))
+			}
+			// A second run of the same plan finds everything gone and deletes nothing.
+			again, err := apply.Run(context.Background(), client(t, w.host), w.repo, inv, p, apply.Options{})
+			if err != nil || again.Deleted != 0 || again.Gone != len(w.expired()) {
+				t.Errorf("second Run() = %+v, %v; want all %d already gone", again, err, len(w.expired()))
+			}
+		})
+	}
+}
+
+func TestRunSkipsWhatChangedSincePlan(t *testing.T) {
+	t.Parallel()
+	for name, start := range registries(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			w := push(t, start(t))
+			c := client(t, w.host)
+			inv, p := planFor(t, c, w)
+			// Between plan and apply: a hotfix tag lands on the planned old build, and a new
+			// index starts listing one of the planned multi-arch images.
+			registrytest.Tag(t, w.host, w.repo, w.old.Index, "hotfix")
+			arm := w.multi.Images["linux/arm64"]
+			newIndex := registrytest.PushIndex(t, w.host, w.repo, "sha-rebuilt", arm)
+
+			res, err := apply.Run(context.Background(), c, w.repo, inv, p, apply.Options{BatchSize: 2})
+			if err != nil {
+				t.Fatalf("Run() = %v", err)
+			}
+			skipped := map[string]string{}
+			for _, r := range res.Records {
+				if r.Outcome == apply.Skipped {
+					skipped[r.Digest] = r.Reason
+				}
+			}
+			if !strings.Contains(skipped[w.old.Index], `tagged "hotfix" since the plan`) {
+				t.Errorf("re-tagged index: skipped for %q", skipped[w.old.Index])
+			}
+			for _, d := range []string{w.old.Images["linux/amd64"], w.old.Attestations["linux/amd64"]} {
+				if !strings.Contains(skipped[d], "kept with "+inventory.ShortDigest(w.old.Index)) {
+					t.Errorf("child %s of the re-tagged index: skipped for %q", inventory.ShortDigest(d), skipped[d])
+				}
+			}
+			if !strings.Contains(skipped[arm], "referenced since the plan by index "+inventory.ShortDigest(newIndex)) {
+				t.Errorf("newly referenced image: skipped for %q", skipped[arm])
+			}
+			if len(res.Problems) > 0 {
+				t.Errorf("Run() problems: %v", res.Problems)
+			}
+			now := digests(t, w.host, w.repo)
+			for _, d := range []string{w.old.Index, w.old.Images["linux/amd64"], arm, newIndex} {
+				if !now[d] {
+					t.Errorf("%s was deleted although it changed since the plan", inventory.ShortDigest(d))
+				}
+			}
+			if now[w.multi.Index] || now[w.multi.Images["linux/amd64"]] {
+				t.Errorf("the rest of the multi-arch build should be gone")
+			}
+		})
+	}
+}
+
+// interrupting cancels the run after a number of deletions, as a kill would stop it.
+type interrupting struct {
+	registry.Registry
+	after  int32
+	n      atomic.Int32
+	cancel context.CancelFunc
+}
+
+func (r *interrupting) Delete(ctx context.Context, repo, digest string) error {
+	if r.n.Add(1) > r.after {
+		r.cancel()
+		return ctx.Err()
+	}
+	return r.Registry.Delete(ctx, repo, digest)
+}
+
+func TestResumeAfterInterruption(t *testing.T) {
+	t.Parallel()
+	w := push(t, registrytest.StartDistribution(t))
+	c := client(t, w.host)
+	inv, p := planFor(t, c, w)
+	journal := filepath.Join(t.TempDir(), "journal.jsonl")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := &interrupting{Registry: c, after: 3, cancel: cancel}
+	_, err := apply.Run(ctx, stop, w.repo, inv, p, apply.Options{JournalPath: journal, Concurrency: 1, BatchSize: 2})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted Run() = %v, want context.Canceled", err)
+	}
+	st, err := apply.ReadJournal(journal)
+	if err != nil || st.Done || st.Finished != 3 {
+		t.Fatalf("journal after the interruption = %+v, %v; want 3 of %d finished, not done", st, err, len(w.expired()))
+	}
+	res, err := apply.Resume(context.Background(), client(t, w.host), w.repo, apply.Options{JournalPath: journal})
+	if err != nil {
+		t.Fatalf("Resume() = %v", err)
+	}
+	if res.Deleted != len(w.expired())-3 || res.Failed+res.Skipped != 0 || len(res.Problems) > 0 {
+		t.Errorf("Resume() = %+v, want the remaining %d deleted", res, len(w.expired())-3)
+	}
+	converged(t, w, inv, p)
+	if st, _ := apply.ReadJournal(journal); !st.Done {
+		t.Errorf("journal not done after Resume()")
+	}
+}
+
+func TestRunConvergesUnderFaults(t *testing.T) {
+	t.Parallel()
+	target := registrytest.StartDistribution(t)
+	w := push(t, target)
+	proxy := registrytest.FaultProxy(t, target, registrytest.FaultConfig{
+		Seed: 7, ServerErrors: 0.1, TooManyRequests: 0.05, RetryAfter: time.Second, Resets: 0.05, LostResponses: 0.05,
+	})
+	faulty := *w
+	faulty.host = proxy.Host
+	c := client(t, proxy.Host)
+	inv, p := planFor(t, c, &faulty)
+	w.referrersIndex = faulty.referrersIndex
+	res, err := apply.Run(context.Background(), c, w.repo, inv, p, apply.Options{Backoff: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("Run() through faults = %v", err)
+	}
+	if res.Failed != 0 || res.Skipped != 0 || res.Deleted+res.Gone != len(w.expired()) || len(res.Problems) > 0 {
+		t.Errorf("Run() through faults = %+v", res)
+	}
+	if n := proxy.Counts(); n.Faults() == 0 {
+		t.Errorf("the proxy injected no fault (%+v)", n)
+	} else {
+		t.Logf("faults injected: %+v", n)
+	}
+	converged(t, w, inv, p)
+}

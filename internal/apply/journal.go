@@ -1,0 +1,189 @@
+package apply
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// journalKind and journalVersion identify a journal file.
+const (
+	journalKind    = "shipshape.journal"
+	journalVersion = 1
+)
+
+// header is the first line of a journal: everything needed to finish the run without the
+// plan or the inventory it came from.
+type header struct {
+	Kind       string    `json:"kind"`
+	Version    int       `json:"version"`
+	Repository string    `json:"repository"`
+	Started    time.Time `json:"started"`
+	// Targets are the digests to delete, in order.
+	Targets []target `json:"targets"`
+	// KnownTags are the tags the plan saw, each with its digest: a tag that points
+	// elsewhere now was pushed or moved since the plan.
+	KnownTags map[string]string `json:"knownTags"`
+	// KeptIndexes lists, for every index the plan keeps, its children: after the run each
+	// must still be there.
+	KeptIndexes map[string][]string `json:"keptIndexes"`
+}
+
+// target is one deletion the plan asks for.
+type target struct {
+	Digest string `json:"digest"`
+	// Wave orders deletions: an index goes before its children, a subject before its
+	// referrers.
+	Wave int      `json:"wave"`
+	Tags []string `json:"tags,omitempty"`
+	// After lists the targets that must be gone before this one: the planned indexes that
+	// list it, its planned subject. If one of them stays, so does this one.
+	After []string `json:"after,omitempty"`
+}
+
+// entry is every later line: the outcome of one target, or the end of the run.
+type entry struct {
+	Digest  string    `json:"digest,omitempty"`
+	Outcome Outcome   `json:"outcome,omitempty"`
+	Reason  string    `json:"reason,omitempty"`
+	Done    bool      `json:"done,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// journal appends to a journal file. Every line is written with one write call, so a
+// killed process leaves whole lines behind; lines are synced to disk at the end of each
+// batch.
+type journal struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+func createJournal(path string, h *header) (*journal, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("creating journal: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("creating journal: %w", err)
+	}
+	j := &journal{f: f}
+	if err := j.write(h); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return j, j.sync()
+}
+
+func reopenJournal(path string) (*journal, error) {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening journal: %w", err)
+	}
+	return &journal{f: f}, nil
+}
+
+func (j *journal) write(v any) error {
+	if j == nil {
+		return nil
+	}
+	line, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("writing journal: %w", err)
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, err := j.f.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("writing journal: %w", err)
+	}
+	return nil
+}
+
+func (j *journal) sync() error {
+	if j == nil {
+		return nil
+	}
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("syncing journal: %w", err)
+	}
+	return nil
+}
+
+func (j *journal) close() error {
+	if j == nil {
+		return nil
+	}
+	return j.f.Close()
+}
+
+// State is what a journal file says about a run.
+type State struct {
+	Repository string
+	Started    time.Time
+	Targets    int
+	// Finished counts targets with a final outcome (deleted or already gone).
+	Finished int
+	// Done reports whether the run completed.
+	Done bool
+
+	h        *header
+	finished map[string]bool
+}
+
+// ErrNoJournal is returned by ReadJournal when there is no journal at the path.
+var ErrNoJournal = errors.New("no journal")
+
+// ReadJournal reads the journal at path. A torn last line (the process was killed while
+// writing it) is ignored.
+func ReadJournal(path string) (*State, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNoJournal
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading journal: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), maxJournalLine)
+	if !sc.Scan() {
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("reading journal %s: %w", path, err)
+		}
+		return nil, fmt.Errorf("journal %s is empty", path)
+	}
+	h := &header{}
+	if err := json.Unmarshal(sc.Bytes(), h); err != nil || h.Kind != journalKind {
+		return nil, fmt.Errorf("%s is not a shipshape journal", path)
+	}
+	if h.Version != journalVersion {
+		return nil, fmt.Errorf("journal %s has version %d; this shipshape reads version %d", path, h.Version, journalVersion)
+	}
+	s := &State{Repository: h.Repository, Started: h.Started, Targets: len(h.Targets), h: h, finished: map[string]bool{}}
+	for sc.Scan() {
+		var e entry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			break // a torn last line
+		}
+		switch {
+		case e.Done:
+			s.Done = true
+		case e.Outcome == Deleted || e.Outcome == Gone:
+			s.finished[e.Digest] = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading journal %s: %w", path, err)
+	}
+	s.Finished = len(s.finished)
+	return s, nil
+}
+
+// maxJournalLine bounds one journal line: the header lists every target of a plan, and
+// 100,000 targets (ECR's image cap per repository) take about 15 MB.
+const maxJournalLine = 64 << 20

@@ -1,0 +1,211 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipshape-dev/shipshape/internal/audit"
+	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/plan"
+	"github.com/shipshape-dev/shipshape/internal/policy"
+)
+
+// auditCmd is `shipshape audit`: its flags, and where it finds the repositories to audit.
+type auditCmd struct {
+	io                          IO
+	images                      []string
+	policyFile, nowFlag, output string
+	price                       float64
+	registry                    registryFlags
+}
+
+func newAuditCmd(io IO) *cobra.Command {
+	a := &auditCmd{io: io}
+	cmd := &cobra.Command{
+		Use:   "audit (REPOSITORY... | --images FILE...)",
+		Short: "Count what a repository holds and costs, and diagnose what makes it grow",
+		Long: `Audit repositories: count what they hold, price their deduplicated storage, and diagnose
+what makes them grow, each finding with the change that fixes it. With --policy, also show
+what that lifecycle policy would reclaim.
+
+Each REPOSITORY is read from its registry, as "shipshape inventory" reads it
+(localhost:5000/app, ghcr.io/org/app). Each --images FILE (repeat the flag for several
+repositories; "-" for standard input) is either the JSON "aws ecr describe-images
+--repository-name NAME --filter imageStatus=ANY" prints, or a shipshape snapshot. Only a
+snapshot (or a registry) records index children and layers, so only they give exact counts of
+platform images, attestation manifests and leftovers, and deduplicated sizes. What a
+registry cannot show (untagged manifests nothing reaches) is listed under notes.
+
+What the counts mean:
+  images                 every manifest (image, index, artifact), tagged or untagged
+  indexes                image indexes and manifest lists; a single-platform index lists one
+                         platform, often beside a buildx attestation manifest
+  platform images        image manifests an index lists for a platform
+  attestation manifests  manifests an index lists as buildx attestations
+                         (vnd.docker.reference.type: attestation-manifest)
+  referrers              OCI 1.1 referrers of a manifest in the repository (signatures, SBOMs,
+                         other), not counting those an index lists
+  tag signatures         cosign signatures tagged sha256-<digest>.sig, .att or .sbom
+  superseded             untagged manifests that no index lists and that refer to nothing:
+                         builds whose tag moved on, and their indexes
+  unattributed           (describe-images input) untagged images that may be the children of
+                         an index whose children are unknown
+  orphans                untagged manifests shaped like attestation manifests that no index
+                         lists, referrers whose subject is gone, and tag signatures whose
+                         image is gone
+  unknown push time      manifests without a push time that rules decide on their own;
+                         age rules never select them
+
+Storage counts every blob once, however many manifests share it. "Leftovers no tag reaches"
+is what the manifests that no tag reaches, directly or through an index or a subject, hold
+alone: what removing every leftover frees.
+
+Diagnoses are warnings (storage wasted or something broken) or info, each with a fix:
+  broken-indexes                an index lists a manifest that is not in the repository
+  single-platform-attestations  many single-platform images are pushed as an index plus an
+                                untagged attestation manifest
+  superseded-untagged           many superseded images (info when the policy expires them)
+  orphaned-attestations, orphaned-referrers, orphaned-tag-signatures
+                                manifests whose index, subject or image is gone
+  unknown-push-time             images that age rules cannot select
+  tag-signatures (info)         signatures under cosign's tag scheme, which do not follow
+                                their image
+  unknown-children, unknown-layers (info)
+                                describe-images input: counts and sizes are approximate
+Under GitHub Actions, warnings are also printed as ::warning:: lines on standard error.
+
+Output formats: table (for people), json (stable, for scripts), markdown (for pull-request
+comments and $GITHUB_STEP_SUMMARY).
+
+Exit status: 0 on success, whatever the diagnoses; 1 on error (a file that cannot be read,
+an invalid policy); 2 on a usage error.`,
+		Example: `  shipshape audit localhost:5000/team/app localhost:5000/team/web
+  shipshape audit --images examples/inventory.json
+  shipshape audit --images examples/inventory.json --policy examples/policies/keep-streams.json --now 2026-06-01T12:00:00Z
+  aws ecr describe-images --repository-name app --filter imageStatus=ANY > app.json
+  shipshape audit --images app.json --images web.json -o json
+  shipshape audit --images app.json -o markdown >> "$GITHUB_STEP_SUMMARY"`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 && len(a.images) > 0 {
+				return usageError("give REPOSITORY arguments or --images files, not both")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.run(cmd.Context(), args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&a.images, "images", nil, "images `FILE`: describe-images JSON or a shipshape snapshot (\"-\" for standard input); repeat for several repositories")
+	f.StringVar(&a.policyFile, "policy", "", "lifecycle policy `FILE` whose effect to report (ECR JSON; \"-\" for standard input)")
+	f.StringVar(&a.nowFlag, "now", "", "evaluate the policy at this RFC 3339 `TIME` instead of the current time")
+	f.Float64Var(&a.price, "price-per-gb-month", plan.DefaultPricePerGBMonth, "storage price in `USD` per GB-month, for the cost figures")
+	addOutputFlag(cmd, &a.output, formatTable, formatJSON, formatMarkdown)
+	a.registry.register(cmd)
+	return cmd
+}
+
+func (a *auditCmd) run(ctx context.Context, args []string) error {
+	io := a.io
+	if err := checkFormat(a.output, formatTable, formatJSON, formatMarkdown); err != nil {
+		return err
+	}
+	if len(a.images) == 0 && len(args) == 0 {
+		return usageError("audit needs a REPOSITORY or --images FILE")
+	}
+	stdin := 0
+	for _, name := range append(slices.Clone(a.images), a.policyFile) {
+		if name == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return usageError("only one of --images and --policy can read standard input")
+	}
+	if a.price < 0 {
+		return usageError("--price-per-gb-month must not be negative, got %v", a.price)
+	}
+	opts := audit.Options{PricePerGBMonth: a.price}
+	if a.nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, a.nowFlag)
+		if err != nil {
+			return usageError("--now %q is not an RFC 3339 time such as 2026-06-01T12:00:00Z", a.nowFlag)
+		}
+		opts.Now = t
+	}
+	if a.policyFile != "" {
+		lp := loadPolicy(io, a.policyFile)
+		if !lp.ok() {
+			printProblems(io, lp)
+			return silentExit(ExitError)
+		}
+		for _, w := range policy.Lint(lp.policy) {
+			fmt.Fprintf(io.Err, "%s: warning: %s [%s]\n", a.policyFile, w.String(), w.Check)
+		}
+		opts.Policy = lp.policy
+		if opts.Now.IsZero() {
+			opts.Now = time.Now().UTC()
+		}
+	}
+
+	invs, err := a.inventories(ctx, args)
+	if err != nil {
+		return err
+	}
+	reports := make([]audit.Report, len(invs))
+	for i, inv := range invs {
+		reports[i] = audit.Audit(inv, opts)
+	}
+
+	w := bufio.NewWriterSize(io.Out, 1<<16)
+	switch a.output {
+	case formatJSON:
+		err = audit.WriteJSON(w, reports)
+	case formatMarkdown:
+		err = audit.WriteMarkdown(w, reports)
+	default:
+		err = audit.WriteTable(w, reports, color(io))
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("writing the audit: %w", err)
+	}
+	if inActions(io) {
+		for _, r := range reports {
+			for _, d := range r.Diagnoses {
+				if d.Severity == audit.Warning {
+					annotate(io.Err, "warning", "", 0, 0, fmt.Sprintf("%s: %s. Fix: %s.", r.Repository, d.Message, d.Fix))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// inventories reads the repositories to audit, in the order given: each REPOSITORY from
+// its registry, or each --images file.
+func (a *auditCmd) inventories(ctx context.Context, repos []string) ([]*inventory.Inventory, error) {
+	invs := make([]*inventory.Inventory, 0, len(a.images)+len(repos))
+	for _, ref := range repos {
+		inv, err := a.registry.inventory(ctx, a.io, nil, ref)
+		if err != nil {
+			return nil, err
+		}
+		invs = append(invs, inv)
+	}
+	for _, name := range a.images {
+		inv, err := readInventory(a.io, name)
+		if err != nil {
+			return nil, err
+		}
+		invs = append(invs, inv)
+	}
+	return invs, nil
+}

@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/shipshape-dev/shipshape/internal/config"
+	"github.com/shipshape-dev/shipshape/internal/plan"
+	"github.com/shipshape-dev/shipshape/internal/registry"
+	"github.com/shipshape-dev/shipshape/internal/registry/oci"
+)
+
+// registryFlags are the flags of every command that talks to a registry.
+type registryFlags struct {
+	cmd         *cobra.Command
+	insecure    bool
+	cacheDir    string
+	noCache     bool
+	concurrency int
+	rps         float64
+	stats       bool
+}
+
+func (f *registryFlags) register(cmd *cobra.Command) {
+	f.cmd = cmd
+	fs := cmd.Flags()
+	fs.BoolVar(&f.insecure, "insecure", false, "use plain HTTP (localhost and 127.0.0.1 always do)")
+	fs.StringVar(&f.cacheDir, "cache-dir", "", "cache of manifests, configs and tag history (default: $XDG_CACHE_HOME/shipshape)")
+	fs.BoolVar(&f.noCache, "no-cache", false, "read everything from the registry; keep no cache and no tag history")
+	fs.IntVar(&f.concurrency, "concurrency", 8, "requests in flight at once")
+	fs.Float64Var(&f.rps, "rps", oci.DefaultRequestsPerSecond, "requests per second per registry host; 0 for no limit (loopback hosts have none unless --rps is given)")
+	fs.BoolVar(&f.stats, "stats", false, "print request counts on standard error when done")
+}
+
+// opened is a registry client bound to one repository.
+type opened struct {
+	reg    registry.Registry
+	client *oci.Client
+	host   string
+	repo   string
+	ref    string
+}
+
+// open connects to the registry of an image reference such as "localhost:5000/team/app".
+func (f *registryFlags) open(io IO, cfg *config.Config, ref string) (*opened, error) {
+	if f.concurrency < 1 {
+		return nil, usageError("--concurrency must be at least 1, got %d", f.concurrency)
+	}
+	host, repo, err := oci.ParseReference(ref)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	cacheDir := ""
+	if !f.noCache {
+		cacheDir = f.cacheDir
+		if cacheDir == "" && cfg != nil {
+			cacheDir = cfg.Path(cfg.CacheDir)
+		}
+		if cacheDir == "" {
+			if base, err := os.UserCacheDir(); err == nil {
+				cacheDir = filepath.Join(base, "shipshape")
+			}
+		}
+	}
+	var rps float64 // the backend's default: a limit per host, none on loopback
+	if f.cmd != nil && f.cmd.Flags().Changed("rps") {
+		if rps = f.rps; rps <= 0 {
+			rps = -1
+		}
+	}
+	opts := oci.Options{
+		Insecure:          f.insecure,
+		CacheDir:          cacheDir,
+		Concurrency:       f.concurrency,
+		RequestsPerSecond: rps,
+	}
+	if io.ErrTTY {
+		opts.Progress = progress(io, "reading manifests")
+	}
+	c, err := oci.New(host, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &opened{reg: c, client: c, host: host, repo: repo, ref: host + "/" + repo}, nil
+}
+
+// report prints request counts when --stats was given.
+func (f *registryFlags) report(io IO, o *opened) {
+	if !f.stats || o == nil || o.client == nil {
+		return
+	}
+	s := o.client.Stats()
+	fmt.Fprintf(io.Err, "%s: %d requests (%d tag list pages, %d manifest GETs, %d manifest HEADs, %d blob GETs, %d referrers, %d deletes, %d other), %d retries, %d cache hits\n",
+		o.ref, s.Requests(), s.TagListPages, s.ManifestGETs, s.ManifestHEADs, s.BlobGETs, s.Referrers, s.Deletes, s.Other, s.Retries, s.CacheHits)
+}
+
+// progress returns a progress callback that draws a bar on standard error.
+func progress(io IO, what string) func(done, total int) {
+	var bar *progressbar.ProgressBar
+	return func(done, total int) {
+		if bar == nil || bar.GetMax() != total {
+			bar = progressbar.NewOptions(total,
+				progressbar.OptionSetWriter(io.Err),
+				progressbar.OptionSetDescription(what),
+				progressbar.OptionShowCount(),
+				progressbar.OptionClearOnFinish(),
+				progressbar.OptionThrottle(100_000_000),
+			)
+		}
+		_ = bar.Set(done)
+	}
+}
+
+// safetyFlags are the plan's safety settings, on top of shipshape.yaml.
+type safetyFlags struct {
+	configFile     string
+	protectTags    []string
+	protectDigests []string
+	grace          string
+	maxDelete      float64
+	price          float64
+}
+
+func (s *safetyFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&s.configFile, "config", "", "shipshape configuration `FILE` (default: ./shipshape.yaml when present)")
+	fs.StringArrayVar(&s.protectTags, "protect-tag", nil, "never remove images with a tag matching `PATTERN` ('*' wildcards; repeatable)")
+	fs.StringArrayVar(&s.protectDigests, "protect-digests", nil, "never remove the digests listed in `FILE` (one per line, '#' comments; repeatable)")
+	fs.StringVar(&s.grace, "grace", "", "never remove images pushed less than `DURATION` ago (e.g. 48h, 7d)")
+	fs.Float64Var(&s.maxDelete, "max-delete-percent", 0, "refuse a plan that removes more than `N` percent of the images (0: no limit)")
+	fs.Float64Var(&s.price, "price-per-gb-month", plan.DefaultPricePerGBMonth, "storage price in `USD` per GB-month, for the savings figure")
+}
+
+// resolve merges shipshape.yaml and the flags into plan options.
+func (s *safetyFlags) resolve(cmd *cobra.Command) (plan.Options, *config.Config, error) {
+	cfg := &config.Config{}
+	path := s.configFile
+	if path == "" {
+		if _, err := os.Stat(config.DefaultFile); err == nil {
+			path = config.DefaultFile
+		}
+	}
+	if path != "" {
+		var err error
+		if cfg, err = config.Load(path); err != nil {
+			return plan.Options{}, nil, err
+		}
+	}
+	digests, err := cfg.ProtectedDigests()
+	if err != nil {
+		return plan.Options{}, nil, err
+	}
+	for _, f := range s.protectDigests {
+		if err := config.ReadDigestsFile(f, digests); err != nil {
+			return plan.Options{}, nil, err
+		}
+	}
+	opts := plan.Options{
+		PricePerGBMonth: cfg.PricePerGBMonth,
+		Safety: plan.Safety{
+			ProtectTags:      append(cfg.Safety.ProtectTags[:len(cfg.Safety.ProtectTags):len(cfg.Safety.ProtectTags)], s.protectTags...),
+			ProtectDigests:   digests,
+			Grace:            durationOf(cfg.Safety.Grace),
+			MaxDeletePercent: cfg.Safety.MaxDeletePercent,
+		},
+	}
+	flags := cmd.Flags()
+	if flags.Changed("price-per-gb-month") || opts.PricePerGBMonth == 0 {
+		if s.price < 0 {
+			return plan.Options{}, nil, usageError("--price-per-gb-month must not be negative, got %v", s.price)
+		}
+		opts.PricePerGBMonth = s.price
+	}
+	if s.grace != "" {
+		g, err := config.ParseDuration(s.grace)
+		if err != nil {
+			return plan.Options{}, nil, usageError("--grace: %v", err)
+		}
+		opts.Safety.Grace = g
+	}
+	if flags.Changed("max-delete-percent") {
+		if s.maxDelete < 0 || s.maxDelete > 100 {
+			return plan.Options{}, nil, usageError("--max-delete-percent must be between 0 and 100, got %v", s.maxDelete)
+		}
+		opts.Safety.MaxDeletePercent = s.maxDelete
+	}
+	for _, p := range opts.Safety.ProtectTags {
+		if strings.TrimSpace(p) == "" {
+			return plan.Options{}, nil, usageError("--protect-tag needs a pattern")
+		}
+	}
+	return opts, cfg, nil
+}

@@ -1,0 +1,106 @@
+package inventory
+
+// Storage accounts storage the way a registry stores it: each blob once per repository,
+// however many images reference it. Images are addressed by their position in the slice
+// the Storage was built from. Blobs are numbered once, so that the sums are plain array
+// walks.
+type Storage struct {
+	size  []int64 // blob → size
+	refs  []int32 // blob → number of images that reference it
+	first []int32 // image i's blobs are blobs[first[i]:first[i+1]]
+	blobs []int32
+	// own is the size of images with no known blobs (describe-images input): their own
+	// size figure, except for indexes, whose figure repeats their largest child's.
+	own []int64
+}
+
+// NewStorage numbers the blobs of images.
+func NewStorage(images []Image) *Storage {
+	s := &Storage{first: make([]int32, len(images)+1), own: make([]int64, len(images))}
+	ids := make(map[string]int32)
+	for i := range images {
+		img := &images[i]
+		s.first[i] = int32(len(s.blobs))
+		if len(img.Layers) == 0 && img.Config == nil {
+			if !img.IsIndex() {
+				s.own[i] = img.SizeBytes
+			}
+			continue
+		}
+		add := func(b Blob) {
+			id, ok := ids[b.Digest]
+			if !ok {
+				id = int32(len(s.size))
+				ids[b.Digest] = id
+				s.size = append(s.size, b.Size)
+				s.refs = append(s.refs, 0)
+			}
+			for _, seen := range s.blobs[s.first[i]:] {
+				if seen == id {
+					return // the same blob twice in one image
+				}
+			}
+			s.blobs = append(s.blobs, id)
+			s.refs[id]++
+		}
+		if img.Config != nil {
+			add(*img.Config)
+		}
+		for _, l := range img.Layers {
+			add(l)
+		}
+	}
+	s.first[len(images)] = int32(len(s.blobs))
+	return s
+}
+
+// Total is the deduplicated size of all the images.
+func (s *Storage) Total() int64 {
+	var n int64
+	for _, v := range s.size {
+		n += v
+	}
+	for _, v := range s.own {
+		n += v
+	}
+	return n
+}
+
+// Only sums the blobs that marked images alone reference (what removing them frees), and
+// the own size of marked images without blob information.
+func (s *Storage) Only(marked []bool) int64 {
+	hits := make([]int32, len(s.size))
+	var n int64
+	for i, m := range marked {
+		if !m {
+			continue
+		}
+		n += s.own[i]
+		for _, b := range s.blobs[s.first[i]:s.first[i+1]] {
+			hits[b]++
+			if hits[b] == s.refs[b] {
+				n += s.size[b]
+			}
+		}
+	}
+	return n
+}
+
+// Of sums the distinct blobs any marked image references.
+func (s *Storage) Of(marked []bool) int64 {
+	seen := make([]bool, len(s.size))
+	var n int64
+	for i, m := range marked {
+		if !m {
+			continue
+		}
+		n += s.own[i]
+		for _, b := range s.blobs[s.first[i]:s.first[i+1]] {
+			if !seen[b] {
+				seen[b] = true
+				n += s.size[b]
+			}
+		}
+	}
+	return n
+}

@@ -1,0 +1,159 @@
+package plan_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/plan"
+	"github.com/shipshape-dev/shipshape/internal/policy"
+)
+
+var now = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+func daysAgo(n float64) time.Time { return now.Add(-time.Duration(n * float64(24*time.Hour))) }
+
+// keepNewestBuild keeps the newest sha- build and expires untagged images after a day.
+const keepNewestBuild = `{"rules": [
+  {"rulePriority": 1, "description": "untagged", "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 1}, "action": {"type": "expire"}},
+  {"rulePriority": 2, "description": "builds", "selection": {"tagStatus": "tagged", "tagPrefixList": ["sha-"], "countType": "imageCountMoreThan", "countNumber": 1}, "action": {"type": "expire"}}]}`
+
+func blob(d string, n int64) inventory.Blob { return inventory.Blob{Digest: "sha256:" + d, Size: n} }
+
+// build returns an index tagged tag with an image and an attestation child, and a signature
+// referrer of the index. Layers "base" (shared) and the build's own.
+func build(name, tag string, pushed time.Time) []inventory.Image {
+	idx, img, att, sig := "sha256:"+name+"-idx", "sha256:"+name+"-img", "sha256:"+name+"-att", "sha256:"+name+"-sig"
+	return []inventory.Image{
+		{Digest: idx, Tags: []string{tag}, MediaType: inventory.MediaTypeOCIIndex, PushedAt: pushed,
+			Children: []inventory.Child{{Digest: img, Platform: "linux/amd64"},
+				{Digest: att, Platform: "unknown/unknown", Annotations: map[string]string{inventory.AnnotationRefType: inventory.RefTypeAttestation}}}},
+		{Digest: img, MediaType: inventory.MediaTypeOCIManifest, PushedAt: pushed, Config: &inventory.Blob{Digest: "sha256:" + name + "-cfg", Size: 10},
+			Layers: []inventory.Blob{blob("base", 1000), blob(name+"-app", 100)}},
+		{Digest: att, MediaType: inventory.MediaTypeOCIManifest, PushedAt: pushed, Layers: []inventory.Blob{blob(name+"-prov", 1)}},
+		{Digest: sig, MediaType: inventory.MediaTypeOCIManifest, PushedAt: pushed, Subject: idx, Layers: []inventory.Blob{blob(name+"-sig", 2)}},
+	}
+}
+
+func repo() *inventory.Inventory {
+	var images []inventory.Image
+	images = append(images, build("a", "sha-a", daysAgo(3))...)
+	images = append(images, build("b", "sha-b", daysAgo(2))...)
+	images = append(images, build("c", "sha-c", daysAgo(0.1))...)
+	images = append(images, inventory.Image{Digest: "sha256:old", MediaType: inventory.MediaTypeDockerV2, PushedAt: daysAgo(30), SizeBytes: 500})
+	return &inventory.Inventory{Repository: "example/app", Images: images}
+}
+
+func actions(p *plan.Plan) map[string]string {
+	m := map[string]string{}
+	for _, it := range p.Images {
+		m[strings.TrimPrefix(it.Digest, "sha256:")] = string(it.Action)
+	}
+	return m
+}
+
+func TestBuildSafety(t *testing.T) {
+	t.Parallel()
+	pol, err := policy.Load([]byte(keepNewestBuild))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := func(v string) map[string]string {
+		m := map[string]string{}
+		for _, n := range []string{"a", "b", "c"} {
+			for _, k := range []string{"idx", "img", "att", "sig"} {
+				m[n+"-"+k] = v
+			}
+		}
+		return m
+	}
+	tests := []struct {
+		name   string
+		safety plan.Safety
+		// keep lists builds (a, b) the plan must keep whole; the rest of a and b expire.
+		keep       []string
+		oldKept    bool
+		refused    bool
+		reasonPart string
+	}{
+		{name: "policy only"},
+		{name: "pinned index keeps its children and referrers", safety: plan.Safety{ProtectDigests: map[string]string{"sha256:a-idx": "pins.txt:3"}},
+			keep: []string{"a"}, reasonPart: "pinned digest (pins.txt:3); rule 2 would otherwise expire it"},
+		{name: "pinned child keeps only itself", safety: plan.Safety{ProtectDigests: map[string]string{"sha256:b-img": ""}}, reasonPart: "pinned digest"},
+		{name: "protected tag", safety: plan.Safety{ProtectTags: []string{"sha-b*"}}, keep: []string{"b"}, reasonPart: `protected tag "sha-b" (matches "sha-b*")`},
+		{name: "grace period", safety: plan.Safety{Grace: 60 * time.Hour}, keep: []string{"b"}, reasonPart: "within the 60h0m0s grace period"},
+		{name: "blast radius", safety: plan.Safety{MaxDeletePercent: 50}, refused: true},
+		{name: "blast radius not reached", safety: plan.Safety{MaxDeletePercent: 90}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := plan.Build(pol, repo(), now, plan.Options{Safety: tt.safety})
+			want := all("keep")
+			for _, n := range []string{"a", "b"} {
+				for _, k := range []string{"idx", "img", "att", "sig"} {
+					want[n+"-"+k] = "expire"
+				}
+			}
+			for _, n := range tt.keep {
+				for _, k := range []string{"idx", "img", "att", "sig"} {
+					want[n+"-"+k] = "keep"
+				}
+			}
+			if tt.name == "pinned child keeps only itself" {
+				want["b-img"] = "keep"
+			}
+			want["old"] = "expire"
+			if diff := cmp.Diff(want, actions(p)); diff != "" {
+				t.Errorf("Build() actions (-want +got):\n%s", diff)
+			}
+			if (p.Refusal != "") != tt.refused {
+				t.Errorf("Build() refusal = %q, want refused %v", p.Refusal, tt.refused)
+			}
+			if tt.reasonPart != "" {
+				found := false
+				for _, it := range p.Images {
+					found = found || strings.Contains(it.Reason, tt.reasonPart)
+				}
+				if !found {
+					t.Errorf("Build() gives no reason containing %q", tt.reasonPart)
+				}
+			}
+		})
+	}
+}
+
+func TestBuildClosureAndBytes(t *testing.T) {
+	t.Parallel()
+	pol, err := policy.Load([]byte(keepNewestBuild))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := repo()
+	// A second, kept index that also lists build a's image: that image must stay.
+	inv.Images = append(inv.Images, inventory.Image{Digest: "sha256:d-idx", Tags: []string{"keep-me"}, MediaType: inventory.MediaTypeOCIIndex,
+		PushedAt: daysAgo(1), Children: []inventory.Child{{Digest: "sha256:a-img"}}})
+	p := plan.Build(pol, inv, now, plan.Options{})
+	got := actions(p)
+	if got["a-idx"] != "expire" || got["a-att"] != "expire" || got["a-sig"] != "expire" || got["a-img"] != "keep" {
+		t.Errorf("Build() = %v; want a-img kept (a kept index lists it) and the rest of build a expired", got)
+	}
+	// Reclaimed: builds a and b lose config, app and provenance layers and signatures, but
+	// a's image (kept) holds a-cfg and a-app, and the shared base layer stays with c.
+	wantReclaimed := int64(1 + 2 + 10 + 100 + 1 + 2 + 500)
+	if p.Summary.ReclaimedBytes != wantReclaimed {
+		t.Errorf("Build() reclaims %d bytes, want %d", p.Summary.ReclaimedBytes, wantReclaimed)
+	}
+	wantStored := int64(1000 + 3*(10+100+1+2) + 500)
+	if p.Summary.StoredBytes != wantStored {
+		t.Errorf("Build() stored = %d bytes, want %d", p.Summary.StoredBytes, wantStored)
+	}
+	for _, it := range p.Images {
+		if it.Digest == "sha256:a-att" && !strings.Contains(it.Reason, "child of index sha256:a-idx") {
+			t.Errorf("closure reason for a-att = %q", it.Reason)
+		}
+	}
+}

@@ -1,0 +1,100 @@
+package plan
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/policy"
+)
+
+// Safety is shipshape's own protection on top of a policy. It lives in shipshape's
+// configuration, never in the ECR policy JSON, so the same policy file still goes to ECR
+// unchanged. The zero value protects nothing.
+type Safety struct {
+	// ProtectTags are tag patterns ('*' matches any run of characters, as in ECR's
+	// tagPatternList); an image carrying a matching tag is kept.
+	ProtectTags []string
+	// ProtectDigests are pinned digests, each with where the pin comes from (a file and
+	// line, a pin name), for the reason shown to people.
+	ProtectDigests map[string]string
+	// Grace keeps images pushed less than this long before now. Images whose push time is
+	// unknown are not covered by it.
+	Grace time.Duration
+	// MaxDeletePercent refuses a plan that expires more than this share of the repository's
+	// images; 0 means no limit.
+	MaxDeletePercent float64
+}
+
+// protect finds the images Safety keeps, with the reason for each: the protected images
+// themselves, and everything they hold on to (an index's children, an image's referrers).
+func (s Safety) protect(images []inventory.Image, g *inventory.Graph, now time.Time) map[int]string {
+	out := map[int]string{}
+	var queue []int
+	for i := range images {
+		if why := s.reason(&images[i], now); why != "" {
+			out[i] = why
+			queue = append(queue, i)
+		}
+	}
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		img := &images[i]
+		hold := func(j int, why string) {
+			if _, done := out[j]; !done {
+				out[j] = why
+				queue = append(queue, j)
+			}
+		}
+		for _, c := range img.Children {
+			if j, ok := g.Index(c.Digest); ok {
+				hold(j, "child of protected index "+label(img))
+			}
+		}
+		for _, j := range g.Referrers(i) {
+			hold(j, "referrer of protected image "+label(img))
+		}
+	}
+	return out
+}
+
+func (s Safety) reason(img *inventory.Image, now time.Time) string {
+	if src, ok := s.ProtectDigests[img.Digest]; ok {
+		if src == "" {
+			return "pinned digest"
+		}
+		return "pinned digest (" + src + ")"
+	}
+	for _, t := range img.Tags {
+		for _, p := range s.ProtectTags {
+			if policy.MatchTag(p, t) {
+				return fmt.Sprintf("protected tag %q (matches %q)", t, p)
+			}
+		}
+	}
+	if s.Grace > 0 && !img.PushedAt.IsZero() && now.Sub(img.PushedAt) < s.Grace {
+		return fmt.Sprintf("pushed %s ago, within the %s grace period", roundAge(now.Sub(img.PushedAt)), s.Grace)
+	}
+	return ""
+}
+
+func roundAge(d time.Duration) time.Duration {
+	if d < time.Minute {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Minute)
+}
+
+// refusal says why a plan must not be applied, or "" when it may.
+func (s Safety) refusal(expire, images int) string {
+	if s.MaxDeletePercent <= 0 || images == 0 {
+		return ""
+	}
+	share := float64(expire) * 100 / float64(images)
+	if share <= s.MaxDeletePercent {
+		return ""
+	}
+	return fmt.Sprintf("the plan expires %d of %d images (%.0f%%), more than the %.4g%% limit; check the policy, raise the limit, or force it",
+		expire, images, share, s.MaxDeletePercent)
+}

@@ -1,0 +1,311 @@
+package oci
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/registry"
+)
+
+// Inventory reads every manifest of repo that the Distribution API can reach: the tagged
+// ones, the children of indexes, the referrers of everything found (through the referrers
+// API, or the referrers tag schema), and, with a cache directory, every manifest an earlier
+// inventory found that still exists. See the package documentation for what it cannot see;
+// the returned Notes say it too.
+//
+// A first inventory GETs each tag's manifest; later ones, with a cache directory, send one
+// HEAD per tag and read manifests and configs they have seen before from the cache.
+func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Inventory, error) {
+	r, err := c.repository(repo)
+	if err != nil {
+		return nil, err
+	}
+	now := c.now()
+	var hist *history
+	if c.cache != nil {
+		hist, err = c.cache.loadHistory(c.host, repo)
+		if err != nil {
+			c.log.Warn("ignoring the tag history", "repository", repo, "error", err)
+		}
+	}
+	remembered := hist != nil && len(hist.Manifests) > 0
+
+	tags, err := c.listTags(ctx, r)
+	if err != nil {
+		// distribution reports a repository whose tags are all gone as unknown; the
+		// manifests an earlier inventory saw in it may still be there.
+		if !isNotFound(err) || !remembered {
+			return nil, fmt.Errorf("listing tags of %s: %w", repo, err)
+		}
+		c.log.Debug("repository has no tags", "repository", repo, "error", err)
+		tags = nil
+	}
+
+	// Learn whether the registry has the referrers API while the tags are read.
+	rd := c.newReader(r)
+	defer rd.wait()
+	w := &walker{c: c, r: r, rd: rd, nodes: make(map[digest.Digest]*node)}
+	var roots []visit
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		api, err := c.hasReferrersAPI(gctx, r)
+		if err != nil {
+			return fmt.Errorf("probing the referrers API of %s: %w", repo, err)
+		}
+		w.referrers = api
+		return nil
+	})
+	g.Go(func() error {
+		var err error
+		roots, err = c.readTags(gctx, rd, tags, remembered)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	tagsOf := make(map[digest.Digest][]string)
+	for _, v := range roots {
+		tagsOf[v.desc.Digest] = v.tags
+	}
+	if err := w.walkAll(ctx, roots); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", repo, err)
+	}
+
+	// Manifests an earlier inventory saw that nothing reaches now: superseded images,
+	// and the children and referrers of deleted ones. HEAD says whether they still exist.
+	var gone []digest.Digest
+	if remembered {
+		var missing []digest.Digest
+		for d := range hist.Manifests {
+			if _, ok := w.nodes[digest.Digest(d)]; !ok {
+				missing = append(missing, digest.Digest(d))
+			}
+		}
+		slices.Sort(missing)
+		var found []visit
+		found, gone, err = c.resolveDigests(ctx, r, missing)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", repo, err)
+		}
+		if err := w.walkAll(ctx, found); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", repo, err)
+		}
+	}
+
+	images, refIndexes := w.images(tagsOf, true)
+	inv := &inventory.Inventory{
+		Repository: displayHost(c.host) + "/" + repo,
+		CapturedAt: now,
+		Images:     images,
+		Notes:      c.notes(images, refIndexes, w.referrers),
+	}
+	if c.cache != nil {
+		remember(hist, w.nodes, tagsOf, gone, now)
+		if err := c.cache.saveHistory(c.host, repo, hist); err != nil {
+			return nil, fmt.Errorf("saving the tag history of %s: %w", repo, err)
+		}
+	}
+	c.log.Debug("inventory", "repository", inv.Repository, "images", len(images), "stats", c.Stats())
+	return inv, nil
+}
+
+// remember updates the history with what an inventory found: every manifest read, with
+// its tags if it has any; and forgets the manifests found gone.
+func remember(h *history, nodes map[digest.Digest]*node, tagsOf map[digest.Digest][]string, gone []digest.Digest, now time.Time) {
+	for d, n := range nodes {
+		if n == nil {
+			gone = append(gone, d)
+			continue
+		}
+		e := h.Manifests[d.String()]
+		e.Seen = now
+		if t := tagsOf[d]; len(t) > 0 {
+			e.Tags, e.Tagged = slices.Clone(t), now
+		}
+		h.Manifests[d.String()] = e
+	}
+	for _, d := range gone {
+		delete(h.Manifests, d.String())
+	}
+}
+
+// notes explain what the inventory could not see, or saw in an unusual way.
+func (c *Client) notes(images []inventory.Image, refIndexes int, referrersAPI bool) []string {
+	var notes []string
+	if c.cache != nil {
+		notes = append(notes, "Untagged manifests that no tag, index or referrer reaches, and that no earlier inventory saw, cannot be listed through the OCI Distribution API.")
+	} else {
+		notes = append(notes, "Untagged manifests that no tag, index or referrer reaches cannot be listed through the OCI Distribution API; without a cache directory, images superseded since an earlier inventory are not found either.")
+	}
+	unknown := 0
+	for _, img := range images {
+		if img.PushedAt.IsZero() {
+			unknown++
+		}
+	}
+	note := "The registry records no push or pull times: push times come from image metadata"
+	switch unknown {
+	case 0:
+		note += "."
+	case 1:
+		note += " (1 image has none)."
+	default:
+		note += fmt.Sprintf(" (%d images have none).", unknown)
+	}
+	notes = append(notes, note)
+	if !referrersAPI && refIndexes > 0 {
+		what := "1 referrers index, tagged sha256-<hex> (the referrers tag schema), which appears as a tagged index whose subject is the manifest its tag names"
+		if refIndexes > 1 {
+			what = fmt.Sprintf("%d referrers indexes, tagged sha256-<hex> (the referrers tag schema), which appear as tagged indexes whose subject is the manifest their tag names", refIndexes)
+		}
+		notes = append(notes, "The registry has no referrers API: referrers were found through "+what+".")
+	}
+	return notes
+}
+
+// readTags returns the manifest each tag points at, as roots of the walk. When earlier
+// inventories were remembered, the cache probably holds most manifests, so each tag costs a
+// HEAD; otherwise a GET brings the digest and the manifest at once.
+func (c *Client) readTags(ctx context.Context, rd *reader, tags []string, warm bool) ([]visit, error) {
+	var (
+		mu     sync.Mutex
+		byDig  = make(map[digest.Digest]*visit)
+		g, gcx = errgroup.WithContext(ctx)
+	)
+	g.SetLimit(c.concurrency)
+	for _, tag := range tags {
+		g.Go(func() error {
+			var (
+				desc ocispec.Descriptor
+				raw  []byte
+				err  error
+			)
+			if warm {
+				desc, err = rd.r.Resolve(gcx, tag)
+				err = mapError(err)
+			} else {
+				desc, raw, err = rd.reference(gcx, tag)
+			}
+			if isNotFound(err) {
+				c.log.Debug("tag deleted while listing", "repository", rd.r.name, "tag", tag)
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("reading tag %s: %w", tag, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			v, ok := byDig[desc.Digest]
+			if !ok {
+				v = &visit{desc: desc, raw: raw}
+				byDig[desc.Digest] = v
+			}
+			v.tags = append(v.tags, tag)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	roots := make([]visit, 0, len(byDig))
+	for _, d := range slices.Sorted(maps.Keys(byDig)) {
+		v := byDig[d]
+		slices.Sort(v.tags)
+		roots = append(roots, *v)
+	}
+	return roots, nil
+}
+
+// resolveDigests HEADs each digest and returns those that exist, as roots of a walk, and
+// those that do not.
+func (c *Client) resolveDigests(ctx context.Context, r *repository, ds []digest.Digest) (found []visit, gone []digest.Digest, err error) {
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.concurrency)
+	for _, d := range ds {
+		g.Go(func() error {
+			desc, err := r.Resolve(gctx, d.String())
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case isNotFound(err):
+				gone = append(gone, d)
+			case err != nil:
+				return fmt.Errorf("resolving %s: %w", d, mapError(err))
+			default:
+				found = append(found, visit{desc: desc})
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	slices.SortFunc(found, func(a, b visit) int { return strings.Compare(string(a.desc.Digest), string(b.desc.Digest)) })
+	return found, gone, nil
+}
+
+// Manifest describes the manifest dgst of repo. It reads the children of an index too, for
+// the index's size.
+func (c *Client) Manifest(ctx context.Context, repo, dgst string) (inventory.Image, error) {
+	d, err := digest.Parse(dgst)
+	if err != nil {
+		return inventory.Image{}, fmt.Errorf("manifest %q: %w", dgst, err)
+	}
+	r, err := c.repository(repo)
+	if err != nil {
+		return inventory.Image{}, err
+	}
+	desc, err := r.Resolve(ctx, d.String())
+	if err != nil {
+		return inventory.Image{}, fmt.Errorf("resolving %s in %s: %w", d, repo, mapError(err))
+	}
+	rd := c.newReader(r)
+	defer rd.wait()
+	w := &walker{c: c, r: r, rd: rd, nodes: make(map[digest.Digest]*node)}
+	// The manifest and, for an index, its children.
+	if _, err := w.walk(ctx, []visit{{desc: desc}}, 2); err != nil {
+		return inventory.Image{}, fmt.Errorf("reading %s in %s: %w", d, repo, err)
+	}
+	if w.nodes[d] == nil {
+		return inventory.Image{}, fmt.Errorf("reading %s in %s: %w", d, repo, registry.ErrNotFound)
+	}
+	images, _ := w.images(nil, false)
+	i := slices.IndexFunc(images, func(img inventory.Image) bool { return img.Digest == d.String() })
+	return images[i], nil
+}
+
+// Delete deletes the manifest dgst from repo, and with it every tag pointing at it. On a
+// registry without the referrers API, deleting a referrer also removes it from its
+// subject's referrers index.
+func (c *Client) Delete(ctx context.Context, repo, dgst string) error {
+	d, err := digest.Parse(dgst)
+	if err != nil {
+		return fmt.Errorf("manifest %q: %w", dgst, err)
+	}
+	r, err := c.repository(repo)
+	if err != nil {
+		return err
+	}
+	// oras needs the media type to know whether the manifest may have a subject whose
+	// referrers index it must update.
+	desc, err := r.Resolve(ctx, d.String())
+	if err != nil {
+		return fmt.Errorf("resolving %s in %s: %w", d, repo, mapError(err))
+	}
+	if err := r.Delete(ctx, desc); err != nil {
+		return fmt.Errorf("deleting %s from %s: %w", d, repo, mapError(err))
+	}
+	return nil
+}

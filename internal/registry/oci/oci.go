@@ -1,0 +1,325 @@
+// Package oci is the registry backend for any registry that speaks the OCI Distribution API.
+//
+// A generic registry cannot list untagged manifests, and records neither push nor pull
+// times. Inventory therefore walks everything it can reach (tags, index children,
+// referrers), takes push times from image metadata, and, given a cache directory,
+// remembers every manifest it has seen, so that an image whose tag moved away is still
+// found on the next run.
+//
+// A registry without the referrers API keeps the referrers of a manifest sha256:<hex> in an
+// index tagged sha256-<hex> (the referrers tag schema). Inventory reports that index as
+// what it is, a tagged index listing the referrers, and gives it the manifest its tag names
+// as subject: it is bookkeeping that lives and goes with that manifest, as referrers do.
+// Delete keeps it up to date when a referrer is deleted. Cosign's sha256-<hex>.sig and
+// .att tags are ordinary tags.
+//
+// The cache directory holds:
+//
+//	manifests/<algorithm>/<hex>    manifests, by digest (content-addressed, never stale)
+//	configs/<algorithm>/<hex>      image config blobs, by digest
+//	tags/<host>/<repository>.json  the manifests seen in the repository, with their tags
+//	tmp/                           files being written, renamed into place when complete
+//
+// where <host> has any ':' replaced by '_' ("localhost_5000").
+package oci
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"oras.land/oras-go/v2/registry"
+	"oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/auth"
+	"oras.land/oras-go/v2/registry/remote/credentials"
+	"oras.land/oras-go/v2/registry/remote/retry"
+
+	shipreg "github.com/shipshape-dev/shipshape/internal/registry"
+)
+
+// Defaults and bounds. Every request to a registry is bounded by one of these.
+const (
+	// DefaultConcurrency is how many requests a Client has in flight at once: enough to
+	// hide round-trip latency, few enough not to look like an attack to a shared registry.
+	DefaultConcurrency = 8
+	// DefaultRequestsPerSecond is the request rate per host: below the limits public
+	// registries publish for authenticated clients. Loopback hosts are not limited.
+	DefaultRequestsPerSecond = 50.0
+
+	// TagListPageSize is the n asked for in each tag list request: ECR's maximum, and what
+	// most registries accept.
+	TagListPageSize = 1000
+	// MaxTagListPages bounds the pages of one tag listing (ten million tags at the default
+	// page size), so that a registry whose Link headers loop cannot keep a client busy.
+	MaxTagListPages = 10_000
+	// MaxTagListBytes bounds one tag list response. A registry that ignores n sends every
+	// tag in one page: 32 MiB holds about 250,000 tags.
+	MaxTagListBytes = 32 << 20
+	// MaxReferrerPages bounds the pages of one referrers listing, for the same reason as
+	// MaxTagListPages.
+	MaxReferrerPages = 100
+	// MaxManifestBytes bounds a manifest: the distribution spec asks registries to accept
+	// manifests of at least 4 MiB, and no real image comes near it.
+	MaxManifestBytes = 4 << 20
+	// MaxConfigBytes bounds an image config blob. A larger one is not read; the image then
+	// has no labels or creation time.
+	MaxConfigBytes = 4 << 20
+	// MaxGraphDepth bounds how deep Inventory follows index → child and subject → referrer
+	// edges: real graphs are three or four levels deep (index, image, signature,
+	// signature of the signature).
+	MaxGraphDepth = 32
+	// RequestTimeout bounds one request, including its retries and their waits.
+	RequestTimeout = 2 * time.Minute
+)
+
+// Options configure a Client. The zero value is usable: TLS, Docker credentials, no disk
+// cache, DefaultConcurrency and DefaultRequestsPerSecond.
+type Options struct {
+	// Insecure uses plain HTTP for every host. localhost, 127.0.0.1 and ::1 (any port)
+	// always use plain HTTP.
+	Insecure bool
+	// CacheDir holds manifests and configs by digest, and the tag history that lets
+	// Inventory find superseded images; see the package documentation. "" means no disk
+	// cache and no history.
+	CacheDir string
+	// Concurrency is how many requests are in flight at once; 0 means DefaultConcurrency.
+	Concurrency int
+	// RequestsPerSecond limits requests per host; 0 means DefaultRequestsPerSecond (no
+	// limit for loopback hosts), a negative value no limit.
+	RequestsPerSecond float64
+	// Credentials returns the credential for a host; nil reads the Docker configuration
+	// and its credential helpers.
+	Credentials auth.CredentialFunc
+	// Transport is the base HTTP transport, under retries and rate limiting; nil means a
+	// clone of http.DefaultTransport that keeps Concurrency connections per host alive.
+	Transport http.RoundTripper
+	// Logger receives debug messages and warnings; nil discards them.
+	Logger *slog.Logger
+	// Progress, if set, is called as Inventory reads manifests, with how many it has read
+	// and how many it knows of so far. Calls never overlap.
+	Progress func(done, total int)
+	// Now returns the current time, for Inventory.CapturedAt and the tag history; nil
+	// means time.Now.
+	Now func() time.Time
+}
+
+// Client reads and deletes manifests in the repositories of one registry host. It is safe
+// for concurrent use.
+type Client struct {
+	host        string
+	plainHTTP   bool
+	http        *auth.Client
+	stats       *counters
+	cache       *store // nil without CacheDir
+	log         *slog.Logger
+	progress    func(done, total int)
+	now         func() time.Time
+	concurrency int
+	tagPageSize int
+
+	mu    sync.Mutex
+	repos map[string]*repository
+}
+
+var _ shipreg.Registry = (*Client)(nil)
+
+// New returns a client of the registry at host, e.g. "ghcr.io" or "localhost:5000".
+func New(host string, opts Options) (*Client, error) {
+	if err := (registry.Reference{Registry: host}).ValidateRegistry(); err != nil {
+		return nil, fmt.Errorf("registry host %q: %w", host, err)
+	}
+	concurrency := opts.Concurrency
+	if concurrency <= 0 {
+		concurrency = DefaultConcurrency
+	}
+	rps := opts.RequestsPerSecond
+	if rps == 0 {
+		rps = DefaultRequestsPerSecond
+		if isLoopback(host) {
+			rps = -1
+		}
+	}
+	base := opts.Transport
+	if base == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns = max(t.MaxIdleConns, 2*concurrency)
+		t.MaxIdleConnsPerHost = 2 * concurrency
+		base = t
+	}
+	cred := opts.Credentials
+	if cred == nil {
+		store, err := credentials.NewStoreFromDocker(credentials.StoreOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("reading Docker credentials: %w", err)
+		}
+		cred = credentials.Credential(store)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+
+	// Requests pass, from the top: the auth client (tokens), request counting, retries
+	// (429 with Retry-After, 5xx, connection resets), the per-host rate limit (so that
+	// retries are limited too), attempt counting, and the base transport.
+	stats := &counters{}
+	var rt http.RoundTripper = &attemptCounter{next: base, stats: stats}
+	if rps > 0 {
+		rt = newRateLimiter(rt, rps, concurrency)
+	}
+	rt = &requestCounter{next: retry.NewTransport(rt), stats: stats}
+	client := &auth.Client{
+		Client:     &http.Client{Transport: rt, Timeout: RequestTimeout},
+		Credential: cred,
+		Cache:      auth.NewCache(),
+	}
+	client.SetUserAgent("shipshape")
+
+	c := &Client{
+		host:        host,
+		plainHTTP:   opts.Insecure || isLoopback(host),
+		http:        client,
+		stats:       stats,
+		log:         logger,
+		progress:    opts.Progress,
+		now:         now,
+		concurrency: concurrency,
+		tagPageSize: TagListPageSize,
+		repos:       make(map[string]*repository),
+	}
+	if opts.CacheDir != "" {
+		c.cache = &store{dir: opts.CacheDir}
+	}
+	return c, nil
+}
+
+// repository is the oras client of one repository, kept for the life of the Client so
+// that what it learns about the registry (whether it has the referrers API) is learnt once.
+type repository struct {
+	*remote.Repository
+	name string
+
+	mu           sync.Mutex
+	probed       bool
+	referrersAPI bool
+}
+
+// repository returns the client of repo, creating it on first use.
+func (c *Client) repository(repo string) (*repository, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r, ok := c.repos[repo]; ok {
+		return r, nil
+	}
+	ref := registry.Reference{Registry: c.host, Repository: repo}
+	if err := ref.ValidateRepository(); err != nil {
+		return nil, fmt.Errorf("repository %q: %w", repo, err)
+	}
+	r := &repository{
+		Repository: &remote.Repository{
+			Client:               c.http,
+			Reference:            ref,
+			PlainHTTP:            c.plainHTTP,
+			TagListPageSize:      c.tagPageSize,
+			TagListMaxPages:      MaxTagListPages,
+			ReferrerListMaxPages: MaxReferrerPages,
+			MaxMetadataBytes:     MaxTagListBytes,
+		},
+		name: repo,
+	}
+	c.repos[repo] = r
+	return r, nil
+}
+
+// Stats counts the HTTP requests a Client has sent, by kind, and its cache hits.
+type Stats struct {
+	TagListPages  int // GET …/tags/list
+	ManifestGETs  int // GET …/manifests/<tag or digest>
+	ManifestHEADs int // HEAD …/manifests/<tag or digest>
+	BlobGETs      int // GET …/blobs/<digest> (image configs)
+	Referrers     int // GET …/referrers/<digest>, including the probe for the API
+	Deletes       int // DELETE …/manifests/<digest>
+	Other         int // everything else: tokens, pings, the pushes of a referrers index update
+	// Retries counts requests sent again after a 429, a 5xx or a broken connection.
+	Retries int
+	// CacheHits counts manifests and configs read from CacheDir instead of the registry.
+	CacheHits int
+}
+
+// Requests returns the number of requests sent, not counting retries.
+func (s Stats) Requests() int {
+	return s.TagListPages + s.ManifestGETs + s.ManifestHEADs + s.BlobGETs + s.Referrers + s.Deletes + s.Other
+}
+
+// Stats returns the counts since the Client was created.
+func (c *Client) Stats() Stats { return c.stats.snapshot() }
+
+// ParseReference splits a repository reference into the registry host and the repository:
+// "localhost:5000/team/app" gives "localhost:5000" and "team/app". Docker Hub names may be
+// short: "alpine" and "docker.io/library/alpine" both give "registry-1.docker.io" and
+// "library/alpine". A reference that names a tag or a digest is refused: shipshape works on
+// whole repositories.
+func ParseReference(ref string) (host, repo string, err error) {
+	if ref == "" {
+		return "", "", fmt.Errorf("empty repository reference")
+	}
+	if strings.Contains(ref, "://") {
+		return "", "", fmt.Errorf("repository reference %q has a URL scheme: write host/repository, e.g. ghcr.io/org/app", ref)
+	}
+	if i := strings.IndexByte(ref, '@'); i >= 0 {
+		return "", "", fmt.Errorf("repository reference %q names a digest: give the repository only (%s)", ref, ref[:i])
+	}
+	first, rest, hasSlash := strings.Cut(ref, "/")
+	if hasSlash && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		host, repo = first, rest
+	} else {
+		host, repo = "docker.io", ref
+	}
+	if i := strings.LastIndexByte(repo, '/'); strings.Contains(repo[i+1:], ":") {
+		return "", "", fmt.Errorf("repository reference %q names a tag: give the repository only (%s)", ref, ref[:strings.LastIndexByte(ref, ':')])
+	}
+	if host == "docker.io" || host == "index.docker.io" {
+		host = "registry-1.docker.io"
+		if !strings.Contains(repo, "/") {
+			repo = "library/" + repo
+		}
+	}
+	r := registry.Reference{Registry: host, Repository: repo}
+	if err := r.ValidateRegistry(); err != nil {
+		return "", "", fmt.Errorf("repository reference %q: %w", ref, err)
+	}
+	if err := r.ValidateRepository(); err != nil {
+		return "", "", fmt.Errorf("repository reference %q: %w", ref, err)
+	}
+	return host, repo, nil
+}
+
+// displayHost is the host as people write it in image references.
+func displayHost(host string) string {
+	if host == "registry-1.docker.io" {
+		return "docker.io"
+	}
+	return host
+}
+
+// isLoopback reports whether host (with or without a port) is this machine.
+func isLoopback(host string) bool {
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	name = strings.Trim(name, "[]")
+	if name == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(name)
+	return ip != nil && ip.IsLoopback()
+}
