@@ -40,3 +40,49 @@ type Registry interface {
 	// them. Deleting a manifest that is already gone returns an error wrapping ErrNotFound.
 	Delete(ctx context.Context, repo, digest string) error
 }
+
+// Optional capabilities. A backend offers them by implementing these interfaces; callers
+// find them with a type assertion.
+
+// BatchDeleter deletes many manifests in few calls (ECR: BatchDeleteImage, 100 a call).
+type BatchDeleter interface {
+	// DeleteBatch deletes digests from repo. failed maps each digest that was not deleted
+	// to why (wrapping ErrNotFound when it was already gone, ErrReferenced when an index
+	// still lists it); err reports a failure of the whole call, after which nothing more
+	// can be expected to work (access denied, repository gone).
+	DeleteBatch(ctx context.Context, repo string, digests []string) (failed map[string]error, err error)
+}
+
+// Transitioner moves images between storage classes (ECR: UpdateImageStorageClass).
+type Transitioner interface {
+	// Archive moves the image digest to archive storage.
+	Archive(ctx context.Context, repo, digest string) error
+}
+
+// LifecyclePolicies reads and writes a repository's native lifecycle policy (ECR).
+type LifecyclePolicies interface {
+	// LifecyclePolicy returns the policy text set on repo; an error wrapping ErrNotFound
+	// when none is set.
+	LifecyclePolicy(ctx context.Context, repo string) (string, error)
+	// PutLifecyclePolicy sets repo's policy to text.
+	PutLifecyclePolicy(ctx context.Context, repo, text string) error
+}
+
+// Previewer runs the registry's own evaluation of a lifecycle policy (ECR:
+// StartLifecyclePolicyPreview and GetLifecyclePolicyPreview).
+type Previewer interface {
+	// PreviewLifecyclePolicy returns what the registry would do to repo under the policy
+	// text: one result per image it would act on.
+	PreviewLifecyclePolicy(ctx context.Context, repo, text string) ([]PreviewResult, error)
+}
+
+// PreviewResult is one image a registry's own preview would act on.
+type PreviewResult struct {
+	Digest string
+	Tags   []string
+	// Action is "expire" or "transition", as in policy JSON.
+	Action       string
+	RulePriority int
+	// StorageClass is "standard" or "archive".
+	StorageClass string
+}

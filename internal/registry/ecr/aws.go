@@ -1,0 +1,93 @@
+package ecr
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// Account says how to reach one ECR registry: where, and as whom.
+type Account struct {
+	// Region of the registry, e.g. "us-east-2"; empty takes the SDK's default chain.
+	Region string
+	// Profile names a shared-config profile; empty takes the SDK's default chain.
+	Profile string
+	// RoleARN, when set, is assumed (with ExternalID, when set) for every call: the usual
+	// way to reach a registry in another account.
+	RoleARN    string
+	ExternalID string
+	// SessionName names the assumed-role session; empty means "shipshape".
+	SessionName string
+	// Endpoint overrides the AWS endpoint URL of every service (tests, VPC endpoints).
+	Endpoint string
+}
+
+// maxAttempts bounds the SDK's attempts per call. ECR throttles per account and API with no
+// published rates; adaptive retry backs off on throttling and shares the budget between
+// concurrent calls.
+const maxAttempts = 8
+
+// LoadAWSConfig builds the AWS configuration for an account: the SDK's default credential
+// chain (environment, shared config and credentials files, SSO, web identity, instance
+// role), the account's region and profile, and its role to assume, if any.
+func LoadAWSConfig(ctx context.Context, a Account) (aws.Config, error) {
+	var opts []func(*config.LoadOptions) error
+	if a.Region != "" {
+		opts = append(opts, config.WithRegion(a.Region))
+	}
+	if a.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(a.Profile))
+	}
+	opts = append(opts, config.WithRetryer(func() aws.Retryer {
+		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+			o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+				so.MaxAttempts = maxAttempts
+				so.MaxBackoff = 20 * time.Second
+			})
+		})
+	}))
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if a.Endpoint != "" {
+		cfg.BaseEndpoint = aws.String(a.Endpoint)
+	}
+	if a.RoleARN != "" {
+		name := a.SessionName
+		if name == "" {
+			name = "shipshape"
+		}
+		stsClient := sts.NewFromConfig(cfg)
+		provider := stscreds.NewAssumeRoleProvider(stsClient, a.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = name
+			if a.ExternalID != "" {
+				o.ExternalID = aws.String(a.ExternalID)
+			}
+		})
+		cfg.Credentials = aws.NewCredentialsCache(provider)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, fmt.Errorf("no AWS region: give --region, set AWS_REGION, or configure one for the profile")
+	}
+	return cfg, nil
+}
+
+var hostRE = regexp.MustCompile(`^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$`)
+
+// ParseHost recognises an ECR registry host, "<account>.dkr.ecr.<region>.amazonaws.com",
+// and returns its account ID and region.
+func ParseHost(host string) (account, region string, ok bool) {
+	m := hostRE.FindStringSubmatch(host)
+	if m == nil {
+		return "", "", false
+	}
+	return m[1], m[2], true
+}
