@@ -94,6 +94,8 @@ type Outcome string
 const (
 	// Deleted: shipshape deleted the manifest.
 	Deleted Outcome = "deleted"
+	// Archived: shipshape moved the image to archive storage.
+	Archived Outcome = "archived"
 	// Gone: the manifest was already gone (deleted by an earlier, interrupted run, or by
 	// someone else).
 	Gone Outcome = "gone"
@@ -115,6 +117,7 @@ type Result struct {
 	Repository string   `json:"repository"`
 	Records    []Record `json:"records"`
 	Deleted    int      `json:"deleted"`
+	Archived   int      `json:"archived"`
 	Gone       int      `json:"gone"`
 	Skipped    int      `json:"skipped"`
 	Failed     int      `json:"failed"`
@@ -135,8 +138,9 @@ func (r *Result) Removed() map[string]bool {
 	return out
 }
 
-// Run deletes what p expires from repo. inv is the inventory p was planned from. Images the
-// plan transitions are skipped: archive storage exists only on ECR.
+// Run deletes what p expires from repo, and archives what it transitions where the
+// registry has archive storage (a registry.Transitioner; elsewhere they are skipped). inv is
+// the inventory p was planned from.
 //
 // Order: waves, so that an index is deleted before its children and a subject before its
 // referrers; within a wave, Concurrency deletions at once. Before each batch the current
@@ -148,7 +152,7 @@ func Run(ctx context.Context, reg Registry, repo string, inv *inventory.Inventor
 		return nil, fmt.Errorf("refusing to apply: %s", p.Refusal)
 	}
 	opts.defaults()
-	h, transitions := newHeader(inv, p, opts.Now())
+	h := newHeader(inv, p, opts.Now())
 	var j *journal
 	if opts.JournalPath != "" {
 		var err error
@@ -158,9 +162,6 @@ func Run(ctx context.Context, reg Registry, repo string, inv *inventory.Inventor
 		defer j.close()
 	}
 	res := &Result{Repository: inv.Repository}
-	for _, d := range transitions {
-		res.add(Record{Digest: d, Outcome: Skipped, Reason: "the plan archives it, and archive storage exists only on Amazon ECR"})
-	}
 	if err := execute(ctx, reg, repo, h, nil, j, opts, res); err != nil {
 		return res, err
 	}
@@ -191,6 +192,8 @@ func (r *Result) add(rec Record) {
 	switch rec.Outcome {
 	case Deleted:
 		r.Deleted++
+	case Archived:
+		r.Archived++
 	case Gone:
 		r.Gone++
 	case Skipped:
@@ -201,12 +204,12 @@ func (r *Result) add(rec Record) {
 }
 
 // newHeader turns a plan into the journal header: targets in waves, the tags the plan saw,
-// and the kept indexes with their children.
-func newHeader(inv *inventory.Inventory, p *plan.Plan, now time.Time) (*header, []string) {
+// and the kept indexes with their children. Transitions come last, in a wave of their own.
+func newHeader(inv *inventory.Inventory, p *plan.Plan, now time.Time) *header {
 	images := inv.Images
 	g := inventory.NewGraph(images)
 	expire := map[int]bool{}
-	var transitions []string
+	archive := map[int]bool{}
 	for _, it := range p.Images {
 		i, ok := g.Index(it.Digest)
 		if !ok {
@@ -216,7 +219,7 @@ func newHeader(inv *inventory.Inventory, p *plan.Plan, now time.Time) (*header, 
 		case policy.Expire:
 			expire[i] = true
 		case policy.Transition:
-			transitions = append(transitions, it.Digest)
+			archive[i] = true
 		}
 	}
 	h := &header{Kind: journalKind, Version: journalVersion, Repository: inv.Repository, Started: now.UTC(),
@@ -258,6 +261,8 @@ func newHeader(inv *inventory.Inventory, p *plan.Plan, now time.Time) (*header, 
 				t.After = append(t.After, img.Subject)
 			}
 			h.Targets = append(h.Targets, t)
+		case archive[i]:
+			h.Targets = append(h.Targets, target{Digest: img.Digest, Tags: img.Tags, Archive: true, Wave: archiveWave})
 		case img.IsIndex() && len(img.Children) > 0:
 			children := make([]string, len(img.Children))
 			for n, c := range img.Children {
@@ -272,8 +277,12 @@ func newHeader(inv *inventory.Inventory, p *plan.Plan, now time.Time) (*header, 
 		}
 		return strings.Compare(a.Digest, b.Digest)
 	})
-	return h, transitions
+	return h
 }
+
+// archiveWave puts transitions after every deletion: deletion waves are bounded by the depth
+// of the image graph, far below this.
+const archiveWave = 1 << 20
 
 // execute works through the header's targets, leaving out those already finished.
 func execute(ctx context.Context, reg Registry, repo string, h *header, finished map[string]bool, j *journal, opts Options, res *Result) error {
@@ -323,10 +332,6 @@ func execute(ctx context.Context, reg Registry, repo string, h *header, finished
 		if err != nil {
 			return fmt.Errorf("re-checking tags before deleting: %w", err)
 		}
-		eg, ectx := errgroup.WithContext(ctx)
-		eg.SetLimit(opts.Concurrency)
-		var fatal error
-		var fatalOnce sync.Once
 		// Earlier waves are complete: what they removed is settled before this batch starts.
 		for _, t := range batch {
 			for _, first := range t.After {
@@ -336,26 +341,50 @@ func execute(ctx context.Context, reg Registry, repo string, h *header, finished
 				}
 			}
 		}
+		var work []target
 		for _, t := range batch {
-			if why, ok := skip[t.Digest]; ok {
+			why, ok := skip[t.Digest]
+			if !ok && t.Archive {
+				if _, can := reg.(registry.Transitioner); !can {
+					why, ok = "the plan archives it, and this registry has no archive storage (only Amazon ECR has)", true
+				}
+			}
+			if ok {
 				if err := record(Record{Digest: t.Digest, Outcome: Skipped, Reason: why}); err != nil {
 					return err
 				}
 				continue
 			}
-			eg.Go(func() error {
-				rec, stop := deleteOne(ectx, reg, repo, t.Digest, opts)
-				if stop != nil {
-					fatalOnce.Do(func() { fatal = stop })
-				}
-				if rec.Outcome == "" {
-					return nil // interrupted before an outcome: left for the next run
-				}
-				return record(rec)
-			})
+			work = append(work, t)
 		}
-		if err := eg.Wait(); err != nil {
-			return err
+		var fatal error
+		if bd, ok := reg.(registry.BatchDeleter); ok && len(work) > 0 && !work[0].Archive {
+			recs, stop := deleteBatch(ctx, bd, repo, work, opts)
+			for _, rec := range recs {
+				if err := record(rec); err != nil {
+					return err
+				}
+			}
+			fatal = stop
+		} else {
+			eg, ectx := errgroup.WithContext(ctx)
+			eg.SetLimit(opts.Concurrency)
+			var fatalOnce sync.Once
+			for _, t := range work {
+				eg.Go(func() error {
+					rec, stop := actOn(ectx, reg, repo, t, opts)
+					if stop != nil {
+						fatalOnce.Do(func() { fatal = stop })
+					}
+					if rec.Outcome == "" {
+						return nil // interrupted before an outcome: left for the next run
+					}
+					return record(rec)
+				})
+			}
+			if err := eg.Wait(); err != nil {
+				return err
+			}
 		}
 		if err := j.sync(); err != nil {
 			return err
@@ -372,17 +401,22 @@ func execute(ctx context.Context, reg Registry, repo string, h *header, finished
 	return j.write(entry{Done: true, At: opts.Now().UTC()})
 }
 
-// deleteOne deletes one manifest, retrying transient failures. A non-nil second result
-// means no further deletion can succeed (deletion unsupported, access refused).
-func deleteOne(ctx context.Context, reg Registry, repo, digest string, opts Options) (Record, error) {
+// actOn deletes or archives one image, retrying transient failures. A non-nil second result
+// means no further step can succeed (deletion unsupported, access refused).
+func actOn(ctx context.Context, reg Registry, repo string, t target, opts Options) (Record, error) {
+	digest := t.Digest
+	do, done := reg.Delete, Deleted
+	if t.Archive {
+		do, done = reg.(registry.Transitioner).Archive, Archived
+	}
 	wait := opts.Backoff
 	var err error
 	for attempt := 1; attempt <= opts.Attempts; attempt++ {
-		err = reg.Delete(ctx, repo, digest)
+		err = do(ctx, repo, digest)
 		switch {
 		case err == nil:
-			opts.Logger.Info("deleted", "digest", digest)
-			return Record{Digest: digest, Outcome: Deleted}, nil
+			opts.Logger.Info(string(done), "digest", digest)
+			return Record{Digest: digest, Outcome: done}, nil
 		case errors.Is(err, registry.ErrNotFound):
 			return Record{Digest: digest, Outcome: Gone, Reason: "already gone"}, nil
 		case errors.Is(err, registry.ErrReferenced):
@@ -392,7 +426,7 @@ func deleteOne(ctx context.Context, reg Registry, repo, digest string, opts Opti
 		case ctx.Err() != nil:
 			return Record{}, nil
 		}
-		opts.Logger.Warn("delete failed; retrying", "digest", digest, "attempt", attempt, "error", err)
+		opts.Logger.Warn("failed; retrying", "digest", digest, "attempt", attempt, "error", err)
 		if attempt < opts.Attempts {
 			select {
 			case <-ctx.Done():
@@ -403,6 +437,53 @@ func deleteOne(ctx context.Context, reg Registry, repo, digest string, opts Opti
 		}
 	}
 	return Record{Digest: digest, Outcome: Failed, Reason: fmt.Sprintf("%d attempts: %v", opts.Attempts, err)}, nil
+}
+
+// deleteBatch deletes a batch in as few calls as the backend allows. Per-item failures are
+// outcomes; a whole-call failure is retried, and a non-nil second result means no further
+// deletion can succeed.
+func deleteBatch(ctx context.Context, bd registry.BatchDeleter, repo string, work []target, opts Options) ([]Record, error) {
+	digests := make([]string, len(work))
+	for i, t := range work {
+		digests[i] = t.Digest
+	}
+	wait := opts.Backoff
+	var failed map[string]error
+	var err error
+	for attempt := 1; attempt <= opts.Attempts; attempt++ {
+		failed, err = bd.DeleteBatch(ctx, repo, digests)
+		if err == nil || ctx.Err() != nil ||
+			errors.Is(err, registry.ErrUnsupported) || errors.Is(err, registry.ErrUnauthorized) || errors.Is(err, registry.ErrDenied) || errors.Is(err, registry.ErrNotFound) {
+			break
+		}
+		opts.Logger.Warn("batch delete failed; retrying", "attempt", attempt, "error", err)
+		if attempt < opts.Attempts {
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+			wait *= 2
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("interrupted: %w", ctx.Err())
+		}
+		return nil, fmt.Errorf("deleting a batch of %d: %w", len(digests), err)
+	}
+	recs := make([]Record, len(digests))
+	for i, d := range digests {
+		ferr, bad := failed[d]
+		switch {
+		case !bad:
+			recs[i] = Record{Digest: d, Outcome: Deleted}
+		case errors.Is(ferr, registry.ErrNotFound):
+			recs[i] = Record{Digest: d, Outcome: Gone, Reason: "already gone"}
+		default:
+			recs[i] = Record{Digest: d, Outcome: Failed, Reason: ferr.Error()}
+		}
+	}
+	return recs, nil
 }
 
 // recheck reads the tags again and returns the batch's targets that must be skipped, with

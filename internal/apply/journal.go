@@ -45,6 +45,8 @@ type target struct {
 	// After lists the targets that must be gone before this one: the planned indexes that
 	// list it, its planned subject. If one of them stays, so does this one.
 	After []string `json:"after,omitempty"`
+	// Archive marks a transition to archive storage rather than a deletion.
+	Archive bool `json:"archive,omitempty"`
 }
 
 // entry is every later line: the outcome of one target, or the end of the run.
@@ -126,7 +128,7 @@ type State struct {
 	Repository string
 	Started    time.Time
 	Targets    int
-	// Finished counts targets with a final outcome (deleted or already gone).
+	// Finished counts targets with a final outcome (deleted, archived or already gone).
 	Finished int
 	// Done reports whether the run completed.
 	Done bool
@@ -173,7 +175,7 @@ func ReadJournal(path string) (*State, error) {
 		switch {
 		case e.Done:
 			s.Done = true
-		case e.Outcome == Deleted || e.Outcome == Gone:
+		case e.Outcome == Deleted || e.Outcome == Gone || e.Outcome == Archived:
 			s.finished[e.Digest] = true
 		}
 	}

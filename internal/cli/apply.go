@@ -194,8 +194,12 @@ func writeApplyResult(io IO, res *apply.Result, inv *inventory.Inventory, price 
 	if res.Resumed {
 		what = "Finished the interrupted apply"
 	}
-	fmt.Fprintf(w, "%s on %s: %d deleted, %d already gone, %d skipped, %d failed.\n",
-		what, res.Repository, res.Deleted, res.Gone, res.Skipped, res.Failed)
+	archived := ""
+	if res.Archived > 0 {
+		archived = fmt.Sprintf(", %d archived", res.Archived)
+	}
+	fmt.Fprintf(w, "%s on %s: %d deleted%s, %d already gone, %d skipped, %d failed.\n",
+		what, res.Repository, res.Deleted, archived, res.Gone, res.Skipped, res.Failed)
 	if inv != nil && res.Deleted+res.Gone > 0 {
 		fmt.Fprintf(w, "Freed %s of blobs no remaining image references, saving $%.2f a month (the registry reclaims the space when it garbage-collects).\n",
 			plan.Bytes(reclaimed), saving)
