@@ -7,7 +7,8 @@
 # that counts requests by kind:
 #   1. crane: `crane ls`, then per tag `crane digest` and, once per digest, `crane manifest`;
 #      `crane config` of an image; for an index, `crane manifest` of each child and
-#      `crane config` of its platform image. One process per call, one call after another.
+#      `crane config` of its platform image. One process per call, one call after another;
+#      JSON is parsed with bash's own pattern matching, so only crane is timed.
 #   2. `shipshape inventory` with an empty cache (cold), then again with the same cache (warm).
 # Prints a table of wall time and requests, and the speed-up over crane; writes it to
 # bench/out/inventory.txt as well. Installs docker-registry, jq and curl with apt-get and crane
@@ -29,6 +30,7 @@ die() {
   exit 1
 }
 now_us() { echo "${EPOCHREALTIME/./}"; }
+secs() { printf '%d.%02d' $(($1 / 1000000)) $((($1 % 1000000) / 10000)); }
 
 # Tools.
 missing=()
@@ -40,7 +42,7 @@ if ((${#missing[@]})); then
   sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 gobin=$(go env GOBIN)
 [ -n "$gobin" ] || gobin=$(go env GOPATH)/bin
@@ -49,8 +51,14 @@ if [ ! -x "$crane" ]; then
   log "installing crane $crane_version"
   go install "github.com/google/go-containerregistry/cmd/crane@$crane_version"
 fi
+go build -o "$out/shipshape" ./cmd/shipshape
 go build -o "$out/fill" ./bench/fill
 go build -o "$out/count" ./bench/count
+help=$("$out/shipshape" inventory --help) || die "shipshape has no inventory command"
+grep -q -- '--stats' <<<"$help" || die "shipshape inventory has no --stats flag"
+# crane has no rate limit; switch shipshape's off too, where it has one.
+extra=()
+if grep -q -- '--rps' <<<"$help"; then extra+=(--rps 0); fi
 
 # Scratch space, in memory when possible: the registry writes thousands of small files.
 scratch=${TMPDIR:-/tmp}
@@ -118,32 +126,34 @@ tags=$(grep -o '[0-9]* tags' "$work/fill.txt" | cut -d' ' -f1)
 manifests=$(grep -o '[0-9]* manifests' "$work/fill.txt" | cut -d' ' -f1)
 
 # crane_inventory REF DIR: what a shell script does to gather, with crane, the facts
-# shipshape gathers: every tag's digest, every manifest, and every image's config.
+# shipshape gathers: every tag's digest, every manifest, and every image's config. It reads
+# each digest once, and parses JSON with bash alone, so that only crane's own calls are timed.
 crane_inventory() {
-  local ref=$1 dir=$2 tag digest child os kind
+  local ref=$1 dir=$2 tag digest m child cm rest
   local -A seen=()
-  local -a lines
+  local is_index='"manifests"[[:space:]]*:[[:space:]]*\['
+  local has_digest='"digest"[[:space:]]*:[[:space:]]*"(sha256:[0-9a-f]{64})"'
   "$crane" ls "$ref" >"$dir/tags"
   while IFS= read -r tag; do
     digest=$("$crane" digest "$ref:$tag")
     printf '%s\t%s\n' "$tag" "$digest" >>"$dir/digests"
     [ -z "${seen[$digest]:-}" ] || continue
     seen[$digest]=1
-    "$crane" manifest "$ref@$digest" >"$dir/$digest.json"
-    mapfile -t lines < <(jq -r '(.mediaType // ""), (.manifests[]? | "\(.digest) \(.platform.os // "")")' "$dir/$digest.json")
-    kind=${lines[0]:-}
-    [ -n "$kind" ] || die "manifest $digest has no media type"
-    case $kind in
-    *index* | *manifest.list*)
-      for child in "${lines[@]:1}"; do
-        os=${child#* }
-        child=${child%% *}
-        "$crane" manifest "$ref@$child" >"$dir/$child.json"
-        [ "$os" = unknown ] || "$crane" config "$ref@$child" >"$dir/$child.config.json"
-      done
-      ;;
-    *) "$crane" config "$ref@$digest" >"$dir/$digest.config.json" ;;
-    esac
+    m=$("$crane" manifest "$ref@$digest")
+    printf '%s\n' "$m" >"$dir/$digest.json"
+    if ! [[ $m =~ $is_index ]]; then
+      "$crane" config "$ref@$digest" >"$dir/$digest.config.json"
+      continue
+    fi
+    rest=$m
+    while [[ $rest =~ $has_digest ]]; do
+      child=${BASH_REMATCH[1]}
+      rest=${rest#*"$child"}
+      cm=$("$crane" manifest "$ref@$child")
+      printf '%s\n' "$cm" >"$dir/$child.json"
+      # An attestation manifest holds in-toto statements; its config says nothing.
+      [[ $cm == *'"application/vnd.in-toto+json"'* ]] || "$crane" config "$ref@$child" >"$dir/$child.config.json"
+    done
   done <"$dir/tags"
 }
 
@@ -157,15 +167,7 @@ crane_counts=$(counts)
 crane_manifests=$(find "$work/crane" -name 'sha256:*.json' ! -name '*.config.json' | wc -l)
 crane_configs=$(find "$work/crane" -name '*.config.json' | wc -l)
 crane_facts="$(wc -l <"$work/crane/digests") tag digests, $crane_manifests manifests, $crane_configs configs"
-log "crane read $crane_facts"
-
-log "building shipshape"
-go build -o "$out/shipshape" ./cmd/shipshape
-help=$("$out/shipshape" inventory --help) || die "shipshape has no inventory command"
-grep -q -- '--stats' <<<"$help" || die "shipshape inventory has no --stats flag"
-# crane has no rate limit; switch shipshape's off too, where it has one.
-extra=()
-if grep -q -- '--rps' <<<"$help"; then extra+=(--rps 0); fi
+log "crane read $crane_facts in $(secs "$crane_us") s: $crane_counts"
 
 # shipshape_inventory RUN: one timed run with the shared cache; sets run_us, run_counts and run_facts.
 shipshape_inventory() {
@@ -177,7 +179,8 @@ shipshape_inventory() {
   run_us=$(($(now_us) - t0))
   run_counts=$(counts)
   run_facts=$(jq -r '"\(.images | length) images, \([.images[].tags // [] | length] | add) tags"' "$work/$run.json")
-  log "shipshape $run: $(tail -1 "$work/$run.stderr")"
+  log "shipshape $run: $(secs "$run_us") s, $run_counts"
+  log "shipshape $run: --stats: $(tail -1 "$work/$run.stderr")"
   log "shipshape $run: snapshot of $run_facts"
 }
 mkdir "$work/cache"
@@ -197,7 +200,6 @@ field() {
   done
   echo 0
 }
-secs() { printf '%d.%02d' $(($1 / 1000000)) $((($1 % 1000000) / 10000)); }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 row() {
   printf '%-10s %-5s %8s %9s %6s %7s %7s %7s %7s %6s %6s %6s %6s\n' "$1" "$2" "$(secs "$3")" \

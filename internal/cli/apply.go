@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -13,19 +14,26 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/apply"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/plan"
+	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/registry"
 )
 
 func newApplyCmd(io IO) *cobra.Command {
 	var (
-		in          planInputs
-		yes, force  bool
-		journalFile string
-		output      string
+		in                 planInputs
+		yes, force, native bool
+		journalFile        string
+		output             string
 	)
 	cmd := &cobra.Command{
-		Use:   "apply --policy FILE REPOSITORY --yes",
-		Short: "Delete what the plan expires, safely",
+		Use:   "apply --policy FILE REPOSITORY (--yes | --native)",
+		Short: "Delete what the plan expires, safely; or set the policy on ECR",
 		Long: `Plan as "shipshape plan" does, then delete exactly what the plan expires from the repository.
+
+With --native (Amazon ECR only), nothing is deleted by shipshape: the policy is set as the
+repository's lifecycle policy, and ECR enforces it. The write is skipped when the policy ECR
+has is already the same once normalised (rule order, tag-list order, default storage class),
+so running it after every push is cheap and idempotent. The file is sent as it is.
 
 Safety:
   - Nothing is deleted without --yes, or a typed confirmation on a terminal.
@@ -64,17 +72,20 @@ plan was refused, or the check afterwards found a problem; 2 on a usage error.`,
 			if err != nil {
 				return err
 			}
-			o, err := in.registry.open(io, cfg, args[0])
+			o, err := in.registry.open(cmd.Context(), io, cfg, args[0])
 			if err != nil {
 				return err
 			}
 			defer in.registry.report(io, o)
+			if native {
+				return applyNative(cmd.Context(), io, o, in.policyFile, in.policyText, pol, yes)
+			}
 			if journalFile == "" {
 				if journalFile, err = defaultJournal(o.host, o.repo); err != nil {
 					return err
 				}
 			}
-			aopts := apply.Options{JournalPath: journalFile, Concurrency: min(in.registry.concurrency, apply.DefaultConcurrency)}
+			aopts := apply.Options{JournalPath: journalFile, Concurrency: min(in.registry.concurrency, apply.DefaultConcurrency), BatchSize: o.batch}
 			if io.ErrTTY {
 				aopts.Progress = progress(io, "deleting")
 			}
@@ -139,9 +150,43 @@ plan was refused, or the check afterwards found a problem; 2 on a usage error.`,
 	in.register(cmd)
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking")
 	cmd.Flags().BoolVar(&force, "force", false, "apply a plan even when it removes more than --max-delete-percent")
+	cmd.Flags().BoolVar(&native, "native", false, "Amazon ECR: set the policy as the repository's lifecycle policy instead of deleting (skipped when unchanged)")
 	cmd.Flags().StringVar(&journalFile, "journal", "", "journal `FILE` (default: $XDG_STATE_HOME/shipshape/journal/HOST/REPOSITORY.jsonl)")
 	addOutputFlag(cmd, &output, formatTable, formatJSON)
 	return cmd
+}
+
+// applyNative sets the policy on an ECR repository unless ECR already has its equivalent.
+func applyNative(ctx context.Context, io IO, o *opened, file string, text []byte, want *policy.Policy, yes bool) error {
+	lp, ok := o.reg.(registry.LifecyclePolicies)
+	if !ok {
+		return usageError("--native needs an Amazon ECR repository (<account>.dkr.ecr.<region>.amazonaws.com/NAME); %s has no native lifecycle policies", o.host)
+	}
+	current, err := lp.LifecyclePolicy(ctx, o.repo)
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		current = ""
+	case err != nil:
+		return fmt.Errorf("reading the lifecycle policy of %s: %w", o.ref, err)
+	}
+	if current != "" {
+		if have, perr := policy.Parse([]byte(current)); perr == nil && policy.Equal(have, want) {
+			fmt.Fprintf(io.Out, "%s: lifecycle policy unchanged\n", o.ref)
+			return nil
+		}
+	}
+	what := "Set"
+	if current != "" {
+		what = "Replace"
+	}
+	if !yes && !confirm(io, fmt.Sprintf("%s the lifecycle policy of %s with %s (ECR then expires images by it within 24 hours)", what, o.ref, file)) {
+		return errors.New("lifecycle policy not changed: --native writes only with --yes, or when confirmed on a terminal")
+	}
+	if err := lp.PutLifecyclePolicy(ctx, o.repo, strings.TrimSpace(string(text))); err != nil {
+		return fmt.Errorf("setting the lifecycle policy of %s: %w", o.ref, err)
+	}
+	fmt.Fprintf(io.Out, "%s: lifecycle policy updated\n", o.ref)
+	return nil
 }
 
 // confirm asks on a terminal; without one the answer is no.

@@ -13,11 +13,13 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/registry"
 )
 
 // planInputs are the flags plan and apply share: the policy, the clock and the safety layer.
 type planInputs struct {
 	policyFile string
+	policyText []byte // as read, for --native
 	nowFlag    string
 	safety     safetyFlags
 	registry   registryFlags
@@ -60,6 +62,7 @@ func (in *planInputs) load(cmd *cobra.Command, io IO) (*policy.Policy, plan.Opti
 	for _, w := range policy.Lint(lp.policy) {
 		fmt.Fprintf(io.Err, "%s: warning: %s [%s]\n", in.policyFile, w.String(), w.Check)
 	}
+	in.policyText = lp.text
 	return lp.policy, opts, cfg, nil
 }
 
@@ -69,6 +72,7 @@ func newPlanCmd(io IO) *cobra.Command {
 		imagesFile string
 		output     string
 		detailed   bool
+		ecrPreview bool
 	)
 	cmd := &cobra.Command{
 		Use:   "plan --policy FILE (REPOSITORY | --images FILE)",
@@ -95,6 +99,10 @@ Then shipshape's safety layer, from shipshape.yaml and the flags: pinned digests
 (--protect-digests), protected tags (--protect-tag), a grace period for fresh pushes
 (--grace) keep images, with their children and referrers; --max-delete-percent marks a plan
 that removes too much as refused, and apply will not run it.
+
+With --ecr-preview (Amazon ECR repositories), ECR's own preview of the policy runs too
+(StartLifecyclePolicyPreview, one at a time per repository) and every image on which it and
+shipshape's evaluation of one lifecycle run differ is listed.
 
 Output formats: table (for people), json (stable, for scripts), markdown (for pull-request
 comments and $GITHUB_STEP_SUMMARY).
@@ -132,16 +140,42 @@ Exit status: 0 on success, 1 on error, 2 on a usage error; with --detailed-exitc
 			if err != nil {
 				return err
 			}
+			if ecrPreview && imagesFile != "" {
+				return usageError("--ecr-preview needs an Amazon ECR REPOSITORY, not --images")
+			}
 			var inv *inventory.Inventory
+			var o *opened
 			if imagesFile != "" {
 				inv, err = readInventory(io, imagesFile)
 			} else {
-				inv, err = in.registry.inventory(cmd.Context(), io, cfg, args[0])
+				if o, err = in.registry.open(cmd.Context(), io, cfg, args[0]); err != nil {
+					return err
+				}
+				defer in.registry.report(io, o)
+				if inv, err = o.reg.Inventory(cmd.Context(), o.repo); err != nil {
+					err = fmt.Errorf("reading %s: %w", o.ref, err)
+				}
 			}
 			if err != nil {
 				return err
 			}
 			pl := plan.Build(pol, inv, now, opts)
+			if ecrPreview {
+				prev, ok := o.reg.(registry.Previewer)
+				if !ok {
+					return usageError("--ecr-preview needs an Amazon ECR repository; %s is not one", o.host)
+				}
+				results, err := prev.PreviewLifecyclePolicy(cmd.Context(), o.repo, string(in.policyText))
+				if err != nil {
+					return fmt.Errorf("running ECR's lifecycle policy preview on %s: %w", o.ref, err)
+				}
+				items := make([]plan.PreviewItem, len(results))
+				for i, r := range results {
+					items[i] = plan.PreviewItem{Digest: r.Digest, Action: policy.Verdict(r.Action), RulePriority: r.RulePriority}
+				}
+				c := plan.Compare(inv.Images, policy.Evaluate(pol, inv.Images, now).Decisions, items)
+				pl.ECRPreview = &c
+			}
 			if err := writePlan(io, pl, output); err != nil {
 				return err
 			}
@@ -159,6 +193,7 @@ Exit status: 0 on success, 1 on error, 2 on a usage error; with --detailed-exitc
 	in.register(cmd)
 	cmd.Flags().StringVar(&imagesFile, "images", "", "read the images from `FILE`: describe-images JSON or a shipshape snapshot (\"-\" for standard input)")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 3 when the plan expires or transitions any image")
+	cmd.Flags().BoolVar(&ecrPreview, "ecr-preview", false, "Amazon ECR: also run ECR's own lifecycle policy preview and show where it differs from shipshape's evaluation")
 	addOutputFlag(cmd, &output, formatTable, formatJSON, formatMarkdown)
 	return cmd
 }
@@ -185,7 +220,7 @@ func writePlan(io IO, pl *plan.Plan, output string) error {
 
 // inventory reads a repository from its registry.
 func (f *registryFlags) inventory(ctx context.Context, io IO, cfg *config.Config, ref string) (*inventory.Inventory, error) {
-	o, err := f.open(io, cfg, ref)
+	o, err := f.open(ctx, io, cfg, ref)
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,7 @@ the wrong case are errors, and so is every combination ECR rejects.`,
 // loadedPolicy is one policy file and what loading it found.
 type loadedPolicy struct {
 	file   string
+	text   []byte
 	policy *policy.Policy
 	errs   policy.ErrorList
 	ioErr  error
@@ -42,7 +43,7 @@ func loadPolicy(io IO, file string) loadedPolicy {
 }
 
 func loadPolicyText(file string, text []byte) loadedPolicy {
-	lp := loadedPolicy{file: file}
+	lp := loadedPolicy{file: file, text: text}
 	p, err := policy.Load(text)
 	lp.policy = p
 	if err != nil && !errors.As(err, &lp.errs) {

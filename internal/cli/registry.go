@@ -1,23 +1,32 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	ecrsdk "github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/shipshape-dev/shipshape/internal/apply"
 	"github.com/shipshape-dev/shipshape/internal/config"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/registry"
+	"github.com/shipshape-dev/shipshape/internal/registry/ecr"
 	"github.com/shipshape-dev/shipshape/internal/registry/oci"
 )
 
 // registryFlags are the flags of every command that talks to a registry.
 type registryFlags struct {
 	cmd         *cobra.Command
+	region      string
+	profile     string
+	roleARN     string
+	externalID  string
 	insecure    bool
 	cacheDir    string
 	noCache     bool
@@ -35,25 +44,39 @@ func (f *registryFlags) register(cmd *cobra.Command) {
 	fs.IntVar(&f.concurrency, "concurrency", 8, "requests in flight at once")
 	fs.Float64Var(&f.rps, "rps", oci.DefaultRequestsPerSecond, "requests per second per registry host; 0 for no limit (loopback hosts have none unless --rps is given)")
 	fs.BoolVar(&f.stats, "stats", false, "print request counts on standard error when done")
+	fs.StringVar(&f.region, "region", "", "Amazon ECR: the AWS `REGION` (default: the one in the repository's host name)")
+	fs.StringVar(&f.profile, "profile", "", "Amazon ECR: the AWS shared-config `PROFILE` to use")
+	fs.StringVar(&f.roleARN, "role-arn", "", "Amazon ECR: assume this IAM `ROLE` for every call (cross-account work)")
+	fs.StringVar(&f.externalID, "external-id", "", "Amazon ECR: the external `ID` the role's trust policy requires")
 }
 
 // opened is a registry client bound to one repository.
 type opened struct {
-	reg    registry.Registry
-	client *oci.Client
-	host   string
-	repo   string
-	ref    string
+	reg   registry.Registry
+	stats func() string
+	host  string
+	repo  string
+	ref   string
+	// batch is how many deletions apply sends between two re-checks.
+	batch int
 }
 
 // open connects to the registry of an image reference such as "localhost:5000/team/app".
-func (f *registryFlags) open(io IO, cfg *config.Config, ref string) (*opened, error) {
+// Amazon ECR hosts ("<account>.dkr.ecr.<region>.amazonaws.com") use the ECR API with the
+// AWS default credential chain; every other host the OCI Distribution API.
+func (f *registryFlags) open(ctx context.Context, io IO, cfg *config.Config, ref string) (*opened, error) {
 	if f.concurrency < 1 {
 		return nil, usageError("--concurrency must be at least 1, got %d", f.concurrency)
 	}
 	host, repo, err := oci.ParseReference(ref)
 	if err != nil {
 		return nil, usageError("%v", err)
+	}
+	if account, region, ok := ecr.ParseHost(host); ok {
+		return f.openECR(ctx, host, account, region, repo)
+	}
+	if f.region != "" || f.profile != "" || f.roleARN != "" {
+		return nil, usageError("--region, --profile and --role-arn apply to Amazon ECR repositories only, and %s is not one", host)
 	}
 	cacheDir := ""
 	if !f.noCache {
@@ -86,17 +109,47 @@ func (f *registryFlags) open(io IO, cfg *config.Config, ref string) (*opened, er
 	if err != nil {
 		return nil, err
 	}
-	return &opened{reg: c, client: c, host: host, repo: repo, ref: host + "/" + repo}, nil
+	stats := func() string {
+		s := c.Stats()
+		return fmt.Sprintf("%d requests (%d tag list pages, %d manifest GETs, %d manifest HEADs, %d blob GETs, %d referrers, %d deletes, %d other), %d retries, %d cache hits",
+			s.Requests(), s.TagListPages, s.ManifestGETs, s.ManifestHEADs, s.BlobGETs, s.Referrers, s.Deletes, s.Other, s.Retries, s.CacheHits)
+	}
+	return &opened{reg: c, stats: stats, host: host, repo: repo, ref: host + "/" + repo, batch: apply.DefaultBatchSize}, nil
+}
+
+// ecrBatch is apply's batch on ECR: BatchDeleteImage takes at most 100 images a call.
+const ecrBatch = 100
+
+func (f *registryFlags) openECR(ctx context.Context, host, account, region, repo string) (*opened, error) {
+	acct := ecr.Account{Region: region, Profile: f.profile, RoleARN: f.roleARN, ExternalID: f.externalID}
+	if f.region != "" {
+		acct.Region = f.region
+	}
+	awsCfg, err := ecr.LoadAWSConfig(ctx, acct)
+	if err != nil {
+		return nil, err
+	}
+	c := ecr.New(ecrsdk.NewFromConfig(awsCfg), ecr.Options{RegistryID: account, Host: host})
+	stats := func() string {
+		calls := c.Calls()
+		ops := make([]string, 0, len(calls))
+		total := 0
+		for op, n := range calls {
+			ops = append(ops, fmt.Sprintf("%d %s", n, op))
+			total += n
+		}
+		slices.Sort(ops)
+		return fmt.Sprintf("%d ECR API calls (%s)", total, strings.Join(ops, ", "))
+	}
+	return &opened{reg: c, stats: stats, host: host, repo: repo, ref: host + "/" + repo, batch: ecrBatch}, nil
 }
 
 // report prints request counts when --stats was given.
 func (f *registryFlags) report(io IO, o *opened) {
-	if !f.stats || o == nil || o.client == nil {
+	if !f.stats || o == nil || o.stats == nil {
 		return
 	}
-	s := o.client.Stats()
-	fmt.Fprintf(io.Err, "%s: %d requests (%d tag list pages, %d manifest GETs, %d manifest HEADs, %d blob GETs, %d referrers, %d deletes, %d other), %d retries, %d cache hits\n",
-		o.ref, s.Requests(), s.TagListPages, s.ManifestGETs, s.ManifestHEADs, s.BlobGETs, s.Referrers, s.Deletes, s.Other, s.Retries, s.CacheHits)
+	fmt.Fprintf(io.Err, "%s: %s\n", o.ref, o.stats())
 }
 
 // progress returns a progress callback that draws a bar on standard error.

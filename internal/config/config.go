@@ -1,5 +1,6 @@
 // Package config reads shipshape.yaml: shipshape's own settings (safety limits, prices,
-// caches), kept apart from the ECR policy JSON so that policies go to ECR unchanged.
+// caches, the registries and repository settings that ensure keeps), kept apart from the ECR
+// policy JSON so that policies go to ECR unchanged.
 package config
 
 import (
@@ -30,6 +31,11 @@ type Config struct {
 	PricePerGBMonth float64 `yaml:"pricePerGBMonth"`
 	// CacheDir holds manifests, configs and tag history between runs.
 	CacheDir string `yaml:"cacheDir"`
+	// Registries are the ECR registries repository settings refer to, by name.
+	Registries map[string]Registry `yaml:"registries"`
+	// Repositories declare the settings of repositories, by name pattern, that
+	// `shipshape ensure` keeps.
+	Repositories []RepositorySettings `yaml:"repositories"`
 
 	// dir is the directory of the file, against which relative paths resolve.
 	dir string
@@ -79,39 +85,59 @@ func ParseDuration(s string) (time.Duration, error) {
 	return v, nil
 }
 
-// Load reads a configuration file strictly: unknown keys are errors with their line.
+// Load reads a configuration file strictly: unknown keys are errors with their line. Every
+// invalid value is reported (as an ErrorList) with its line and key path; lifecycle policy
+// files are read, relative to the configuration file, and validated as ECR would.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	c, err := Parse(data)
+	c, err := parse(data, filepath.Dir(path))
+	var list ErrorList
+	if errors.As(err, &list) {
+		for _, e := range list {
+			if e.File == "" {
+				e.File = path
+			}
+		}
+		return nil, list
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	c.dir = filepath.Dir(path)
 	return c, nil
 }
 
 // Parse reads a configuration document. Relative paths in it resolve against the working
 // directory; Load resolves them against the file's directory.
-func Parse(data []byte) (*Config, error) {
-	c := &Config{}
+func Parse(data []byte) (*Config, error) { return parse(data, "") }
+
+func parse(data []byte, dir string) (*Config, error) {
+	c := &Config{dir: dir}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w", cleanYAMLError(err))
 	}
+	// A second decoding, into nodes, gives the line of every value for the errors below.
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	v := &validator{root: &root}
 	if c.PricePerGBMonth < 0 {
-		return nil, errors.New("pricePerGBMonth must not be negative")
+		v.add(v.at("pricePerGBMonth"), "must not be negative")
 	}
 	if p := c.Safety.MaxDeletePercent; p < 0 || p > 100 {
-		return nil, fmt.Errorf("safety.maxDeletePercent must be between 0 and 100, found %v", p)
+		v.add(v.at("safety", "maxDeletePercent"), "must be between 0 and 100, found %v", p)
 	}
 	for i, d := range c.Safety.ProtectDigests {
 		if !ValidDigest(d) {
-			return nil, fmt.Errorf("safety.protectDigests[%d]: %q is not a digest such as sha256:<64 hex digits>", i, d)
+			v.add(v.at("safety", "protectDigests", i), "%q is not a digest such as sha256:<64 hex digits>", d)
 		}
+	}
+	c.validateEnsure(v)
+	if len(v.list) > 0 {
+		return nil, v.list
 	}
 	return c, nil
 }

@@ -39,6 +39,8 @@ type Plan struct {
 	Warnings   []string  `json:"warnings,omitempty"`
 	// Refusal, when set, says why the plan must not be applied (the blast-radius limit).
 	Refusal string `json:"refusal,omitempty"`
+	// ECRPreview, when set, compares ECR's own preview of the policy with shipshape's.
+	ECRPreview *Comparison `json:"ecrPreview,omitempty"`
 }
 
 // Summary counts the plan's decisions and what they reclaim.

@@ -157,3 +157,27 @@ func TestBuildClosureAndBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestCompare(t *testing.T) {
+	t.Parallel()
+	images := []inventory.Image{{Digest: "sha256:a", Tags: []string{"v1"}}, {Digest: "sha256:b"}, {Digest: "sha256:c"}}
+	decisions := []policy.Decision{
+		{Digest: "sha256:a", Action: policy.Keep, Reason: "kept"},
+		{Digest: "sha256:b", Action: policy.Expire, RulePriority: 1, Reason: "rule 1"},
+		{Digest: "sha256:c", Action: policy.Expire, RulePriority: 2, Reason: "rule 2"},
+	}
+	preview := []plan.PreviewItem{
+		{Digest: "sha256:a", Action: policy.Expire, RulePriority: 3},
+		{Digest: "sha256:b", Action: policy.Expire, RulePriority: 1},
+		{Digest: "sha256:z", Action: policy.Expire, RulePriority: 1},
+	}
+	got := plan.Compare(images, decisions, preview)
+	want := plan.Comparison{Agree: 1, Differences: []plan.Difference{
+		{Digest: "sha256:a", Tags: []string{"v1"}, Registry: policy.Expire, RegistryRule: 3, Shipshape: policy.Keep, ShipshapeReason: "kept"},
+		{Digest: "sha256:c", Tags: []string{}, Registry: policy.Keep, Shipshape: policy.Expire, ShipshapeRule: 2, ShipshapeReason: "rule 2"},
+		{Digest: "sha256:z", Tags: []string{}, Registry: policy.Expire, RegistryRule: 1, Shipshape: policy.Keep, ShipshapeReason: "not in the inventory"},
+	}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Compare() (-want +got):\n%s", diff)
+	}
+}

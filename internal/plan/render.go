@@ -64,6 +64,15 @@ func WriteJSON(w io.Writer, p *Plan) error {
 		b = append(b, ",\n  \"refusal\": "...)
 		b = appendString(b, p.Refusal)
 	}
+	if p.ECRPreview != nil {
+		buf.Reset()
+		enc.SetIndent("  ", "  ")
+		if err := enc.Encode(p.ECRPreview); err != nil {
+			return err
+		}
+		b = append(b, ",\n  \"ecrPreview\": "...)
+		b = append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+	}
 	b = append(b, "\n}\n"...)
 	_, err := w.Write(b)
 	return err
@@ -214,7 +223,26 @@ func WriteTable(w io.Writer, p *Plan, color bool) error {
 	if p.Refusal != "" {
 		fmt.Fprintf(ew, "refused: %s\n", p.Refusal)
 	}
+	if c := p.ECRPreview; c != nil {
+		fmt.Fprintf(ew, "\n%s.\n", c)
+		if len(c.Differences) > 0 {
+			tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "DIGEST\tTAGS\tECR\tSHIPSHAPE\tSHIPSHAPE'S REASON")
+			for _, d := range c.Differences {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", inventory.ShortDigest(d.Digest), tagText(d.Tags, 3),
+					verdictText(d.Registry, d.RegistryRule), verdictText(d.Shipshape, d.ShipshapeRule), d.ShipshapeReason)
+			}
+			tw.Flush()
+		}
+	}
 	return ew.err
+}
+
+func verdictText(v policy.Verdict, rule int) string {
+	if rule == 0 {
+		return string(v)
+	}
+	return fmt.Sprintf("%s (rule %d)", v, rule)
 }
 
 // WriteMarkdown writes the plan for pull-request comments and job summaries.
@@ -231,6 +259,17 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	}
 	if p.Refusal != "" {
 		fmt.Fprintf(ew, "> [!CAUTION]\n> Refused: %s\n\n", mdEscape(p.Refusal))
+	}
+	if c := p.ECRPreview; c != nil {
+		fmt.Fprintf(ew, "%s.\n\n", c)
+		if len(c.Differences) > 0 {
+			fmt.Fprintln(ew, "| Digest | Tags | ECR | shipshape | shipshape's reason |\n|---|---|---|---|---|")
+			for _, d := range c.Differences {
+				fmt.Fprintf(ew, "| `%s` | %s | %s | %s | %s |\n", inventory.ShortDigest(d.Digest), mdEscape(tagText(d.Tags, 3)),
+					verdictText(d.Registry, d.RegistryRule), verdictText(d.Shipshape, d.ShipshapeRule), mdEscape(d.ShipshapeReason))
+			}
+			fmt.Fprintln(ew)
+		}
 	}
 	fmt.Fprintln(ew, "| Rule | Identified | Selected | Acts on | Blocked | What |")
 	fmt.Fprintln(ew, "|---:|---:|---:|---:|---:|---|")

@@ -28,6 +28,8 @@ func TestWriteJSONMatchesEncodingJSON(t *testing.T) {
 		},
 		Warnings: []string{"w1", "w2"},
 		Refusal:  "too \"much\"",
+		ECRPreview: &Comparison{Agree: 1, Differences: []Difference{{Digest: "sha256:c", Tags: []string{}, Registry: policy.Expire,
+			RegistryRule: 2, Shipshape: policy.Keep, ShipshapeReason: "<kept>"}}},
 	}
 	for name, pl := range map[string]*Plan{"full": p, "empty": {Rules: []Rule{}, Images: []Item{}}} {
 		var want bytes.Buffer

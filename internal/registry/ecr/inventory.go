@@ -1,0 +1,372 @@
+package ecr
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ecrsdk "github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/registry"
+)
+
+// Bounds of the calls Inventory makes.
+const (
+	// DescribeImagesPageSize is ECR's maximum maxResults: one call per 1,000 images.
+	DescribeImagesPageSize = 1000
+	// MaxDescribeImagesPages bounds the pages of one listing: a million images, ten times
+	// ECR's default quota of images per repository, so that a service whose tokens loop
+	// cannot keep a client busy.
+	MaxDescribeImagesPages = 1000
+	// BatchGetImageLimit is the most imageIds BatchGetImage takes in one call.
+	BatchGetImageLimit = 100
+	// ManifestConcurrency is how many BatchGetImage calls Inventory has in flight: ECR's
+	// BatchGetImage quota (2,000 a second, shared with every pull of the account) is far
+	// away, and four calls keep a repository of 100,000 images to a few seconds.
+	ManifestConcurrency = 4
+	// MaxManifestBytes bounds a manifest Inventory parses: the distribution spec asks
+	// registries to accept 4 MiB, and no real image comes near it.
+	MaxManifestBytes = 4 << 20
+)
+
+// labelPrefix selects the manifest annotations kept as labels.
+const labelPrefix = "org.opencontainers.image."
+
+// Config media types of container images, which ECR reports as artifactMediaType of an
+// ordinary image: they make no artifact type.
+const (
+	mediaTypeOCIConfig    = "application/vnd.oci.image.config.v1+json"
+	mediaTypeDockerConfig = "application/vnd.docker.container.image.v1+json"
+)
+
+// manifestTypes are the media types Inventory reads manifests of, and accepts from
+// BatchGetImage (so that ECR never converts one).
+func manifestTypes() []string {
+	return []string{
+		inventory.MediaTypeOCIIndex, inventory.MediaTypeDockerList,
+		inventory.MediaTypeOCIManifest, inventory.MediaTypeDockerV2,
+	}
+}
+
+// Inventory lists every image of repo with DescribeImages (all statuses, 1,000 a call),
+// then reads the manifests of the active ones with BatchGetImage (100 a call, a few calls
+// at once) for index children, subjects, annotations and blob sizes. Sizes are ECR's
+// imageSizeInBytes. Archived images cannot be pulled, so their manifests are not read: an
+// archived index has unknown children, which Notes say, as they say that the reads count as
+// pulls.
+func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Inventory, error) {
+	captured := time.Now().UTC()
+	images, err := c.describeAll(ctx, repo, nil)
+	if err != nil {
+		return nil, err
+	}
+	var want []string
+	pos := make(map[string]int, len(images))
+	for n, img := range images {
+		pos[img.Digest] = n
+		if img.ImageStatus() == inventory.StatusActive && slices.Contains(manifestTypes(), img.MediaType) {
+			want = append(want, img.Digest)
+		}
+	}
+	got, failures, err := c.getManifests(ctx, repo, want)
+	if err != nil {
+		return nil, err
+	}
+	var unread []string
+	for d, raw := range got {
+		n, ok := pos[d]
+		if !ok {
+			continue
+		}
+		img := &images[n]
+		if err := describeManifest(img, raw); err != nil {
+			c.log.Debug("unreadable manifest", "repository", repo, "digest", d, "error", err)
+			unread = append(unread, fmt.Sprintf("%s: %v", d, err))
+		}
+	}
+	for d, f := range failures {
+		unread = append(unread, fmt.Sprintf("%s: %s", d, f))
+	}
+	slices.Sort(unread)
+
+	inv := &inventory.Inventory{
+		Repository: repo,
+		CapturedAt: captured,
+		Images:     images,
+		Notes:      notes(images, len(got), unread),
+	}
+	if c.host != "" {
+		inv.Repository = c.host + "/" + repo
+	}
+	c.log.Debug("inventory", "repository", inv.Repository, "images", len(images), "manifests", len(got), "calls", c.Calls())
+	return inv, nil
+}
+
+// notes says what the inventory could not see, and that reading manifests counted as pulls.
+func notes(images []inventory.Image, read int, unread []string) []string {
+	var out []string
+	if read > 0 {
+		out = append(out, fmt.Sprintf("Reading %d manifests with BatchGetImage counted as pulling them: ECR has set their "+
+			"lastRecordedPullTime, which sinceImagePulled rules measure from (this inventory holds the times from before). "+
+			"Register the calling role with RegisterPullTimeUpdateExclusion to keep them.", read))
+	}
+	archived, archivedIndexes := 0, 0
+	for _, img := range images {
+		if img.ImageStatus() != inventory.StatusActive {
+			archived++
+			if img.IsIndex() {
+				archivedIndexes++
+			}
+		}
+	}
+	if archived > 0 {
+		out = append(out, fmt.Sprintf("ECR serves no manifests of archived images: the layers of %d archived images, and the children of %d archived indexes, are unknown.",
+			archived, archivedIndexes))
+	}
+	if len(unread) > 0 {
+		out = append(out, fmt.Sprintf("%d manifests could not be read, first %s", len(unread), unread[0]))
+	}
+	return out
+}
+
+// describeAll lists the images of repo, all of them or those the filter selects, sorted by
+// digest, without their manifests.
+func (c *Client) describeAll(ctx context.Context, repo string, filter *types.DescribeImagesFilter) ([]inventory.Image, error) {
+	if filter == nil {
+		filter = &types.DescribeImagesFilter{}
+	}
+	filter.ImageStatus = types.ImageStatusFilterAny
+	in := &ecrsdk.DescribeImagesInput{
+		RegistryId:     c.registryID,
+		RepositoryName: aws.String(repo),
+		MaxResults:     aws.Int32(DescribeImagesPageSize),
+		Filter:         filter,
+	}
+	var images []inventory.Image
+	for page := 0; ; page++ {
+		if page == MaxDescribeImagesPages {
+			return nil, fmt.Errorf("listing images of %s: more than %d pages", repo, MaxDescribeImagesPages)
+		}
+		c.count("DescribeImages")
+		out, err := c.api.DescribeImages(ctx, in)
+		if err != nil {
+			return nil, callError("listing images of", repo, err)
+		}
+		for _, d := range out.ImageDetails {
+			images = append(images, fromDetail(d))
+		}
+		if aws.ToString(out.NextToken) == "" {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	slices.SortFunc(images, func(a, b inventory.Image) int { return cmp.Compare(a.Digest, b.Digest) })
+	return images, nil
+}
+
+// fromDetail converts what DescribeImages says of an image.
+func fromDetail(d types.ImageDetail) inventory.Image {
+	img := inventory.Image{
+		Digest:          aws.ToString(d.ImageDigest),
+		MediaType:       aws.ToString(d.ImageManifestMediaType),
+		PushedAt:        utc(d.ImagePushedAt),
+		LastPulledAt:    utc(d.LastRecordedPullTime),
+		LastArchivedAt:  utc(d.LastArchivedAt),
+		LastActivatedAt: utc(d.LastActivatedAt),
+		Status:          inventory.Status(d.ImageStatus),
+		SizeBytes:       aws.ToInt64(d.ImageSizeInBytes),
+		Subject:         aws.ToString(d.SubjectManifestDigest),
+	}
+	if len(d.ImageTags) > 0 {
+		img.Tags = slices.Sorted(slices.Values(d.ImageTags))
+	}
+	if at := aws.ToString(d.ArtifactMediaType); at != mediaTypeOCIConfig && at != mediaTypeDockerConfig {
+		img.ArtifactType = at
+	}
+	return img
+}
+
+func utc(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// getManifests reads the manifests of digests, BatchGetImageLimit a call and
+// ManifestConcurrency calls at once. It returns the manifests read and why the others were
+// not; err reports a call that failed as a whole.
+func (c *Client) getManifests(ctx context.Context, repo string, digests []string) (got, failed map[string]string, err error) {
+	got, failed = make(map[string]string, len(digests)), make(map[string]string)
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(ManifestConcurrency)
+	for batch := range slices.Chunk(digests, BatchGetImageLimit) {
+		g.Go(func() error {
+			ids := make([]types.ImageIdentifier, len(batch))
+			for n, d := range batch {
+				ids[n] = types.ImageIdentifier{ImageDigest: aws.String(d)}
+			}
+			c.count("BatchGetImage")
+			out, err := c.api.BatchGetImage(gctx, &ecrsdk.BatchGetImageInput{
+				RegistryId:         c.registryID,
+				RepositoryName:     aws.String(repo),
+				ImageIds:           ids,
+				AcceptedMediaTypes: manifestTypes(),
+			})
+			if err != nil {
+				return callError("reading manifests of", repo, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, img := range out.Images {
+				got[aws.ToString(img.ImageId.ImageDigest)] = aws.ToString(img.ImageManifest)
+			}
+			for _, f := range out.Failures {
+				failed[aws.ToString(f.ImageId.ImageDigest)] = fmt.Sprintf("%s (%s)", aws.ToString(f.FailureReason), f.FailureCode)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	return got, failed, nil
+}
+
+// manifest is the part of a manifest or index Inventory reads.
+type manifest struct {
+	MediaType    string            `json:"mediaType"`
+	ArtifactType string            `json:"artifactType"`
+	Config       *descriptor       `json:"config"`
+	Layers       []descriptor      `json:"layers"`
+	Manifests    []descriptor      `json:"manifests"`
+	Subject      *descriptor       `json:"subject"`
+	Annotations  map[string]string `json:"annotations"`
+}
+
+type descriptor struct {
+	MediaType   string            `json:"mediaType"`
+	Digest      string            `json:"digest"`
+	Size        int64             `json:"size"`
+	Annotations map[string]string `json:"annotations"`
+	Platform    *struct {
+		OS           string `json:"os"`
+		Architecture string `json:"architecture"`
+		Variant      string `json:"variant"`
+	} `json:"platform"`
+}
+
+// describeManifest adds to img what its manifest raw says: an index's children, an image's
+// config and layers, the subject, the artifact type and org.opencontainers.image.*
+// annotations.
+func describeManifest(img *inventory.Image, raw string) error {
+	if len(raw) > MaxManifestBytes {
+		return fmt.Errorf("manifest of %d bytes, more than %d", len(raw), MaxManifestBytes)
+	}
+	var m manifest
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return fmt.Errorf("decoding manifest: %w", err)
+	}
+	if img.MediaType == "" {
+		img.MediaType = m.MediaType
+	}
+	if img.Subject == "" && m.Subject != nil {
+		img.Subject = m.Subject.Digest
+	}
+	if img.ArtifactType == "" && m.ArtifactType != "" {
+		img.ArtifactType = m.ArtifactType
+	}
+	if img.IsIndex() {
+		img.Children = make([]inventory.Child, 0, len(m.Manifests))
+		for _, d := range m.Manifests {
+			ch := inventory.Child{Digest: d.Digest, MediaType: d.MediaType, Annotations: maps.Clone(d.Annotations)}
+			if p := d.Platform; p != nil && (p.OS != "" || p.Architecture != "") {
+				ch.Platform = p.OS + "/" + p.Architecture
+				if p.Variant != "" {
+					ch.Platform += "/" + p.Variant
+				}
+			}
+			img.Children = append(img.Children, ch)
+		}
+	} else {
+		if m.Config != nil {
+			img.Config = &inventory.Blob{Digest: m.Config.Digest, Size: m.Config.Size}
+		}
+		img.Layers = make([]inventory.Blob, 0, len(m.Layers))
+		for _, l := range m.Layers {
+			img.Layers = append(img.Layers, inventory.Blob{Digest: l.Digest, Size: l.Size})
+		}
+	}
+	for k, v := range m.Annotations {
+		if strings.HasPrefix(k, labelPrefix) {
+			if img.Labels == nil {
+				img.Labels = make(map[string]string)
+			}
+			img.Labels[k] = v
+		}
+	}
+	return nil
+}
+
+// Tags returns repo's tags, archived images' included, each with its image's digest.
+func (c *Client) Tags(ctx context.Context, repo string) (map[string]string, error) {
+	images, err := c.describeAll(ctx, repo, &types.DescribeImagesFilter{TagStatus: types.TagStatusTagged})
+	if err != nil {
+		return nil, err
+	}
+	tags := make(map[string]string)
+	for _, img := range images {
+		for _, t := range img.Tags {
+			tags[t] = img.Digest
+		}
+	}
+	return tags, nil
+}
+
+// Manifest describes the image digest: what DescribeImages says of it (media type, size,
+// subject, status), and for an active image what its manifest says (children, blobs). Tags
+// and times are left empty. Reading the manifest counts as a pull (see the package
+// documentation).
+func (c *Client) Manifest(ctx context.Context, repo, digest string) (inventory.Image, error) {
+	c.count("DescribeImages")
+	out, err := c.api.DescribeImages(ctx, &ecrsdk.DescribeImagesInput{
+		RegistryId:     c.registryID,
+		RepositoryName: aws.String(repo),
+		ImageIds:       []types.ImageIdentifier{{ImageDigest: aws.String(digest)}},
+		Filter:         &types.DescribeImagesFilter{ImageStatus: types.ImageStatusFilterAny},
+	})
+	if err != nil {
+		return inventory.Image{}, callError("describing "+digest+" in", repo, err)
+	}
+	if len(out.ImageDetails) != 1 {
+		return inventory.Image{}, fmt.Errorf("describing %s in %s: %d images described: %w", digest, repo, len(out.ImageDetails), registry.ErrNotFound)
+	}
+	img := fromDetail(out.ImageDetails[0])
+	img.Tags, img.PushedAt, img.LastPulledAt, img.LastArchivedAt, img.LastActivatedAt = nil, time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	if img.ImageStatus() != inventory.StatusActive {
+		return img, nil
+	}
+	got, failed, err := c.getManifests(ctx, repo, []string{digest})
+	if err != nil {
+		return inventory.Image{}, err
+	}
+	raw, ok := got[digest]
+	if !ok {
+		return inventory.Image{}, fmt.Errorf("reading manifest %s of %s: %s: %w", digest, repo, failed[digest], registry.ErrNotFound)
+	}
+	if err := describeManifest(&img, raw); err != nil {
+		return inventory.Image{}, fmt.Errorf("reading manifest %s of %s: %w", digest, repo, err)
+	}
+	return img, nil
+}

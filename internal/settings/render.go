@@ -1,0 +1,149 @@
+package settings
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Summary counts the outcomes by status.
+type Summary struct {
+	Settings  int `json:"settings"`
+	Unchanged int `json:"unchanged"`
+	Updated   int `json:"updated"`
+	Created   int `json:"created"`
+	Failed    int `json:"failed"`
+	Drifted   int `json:"drifted"`
+}
+
+// Summary counts the report's outcomes.
+func (r Report) Summary() Summary {
+	return Summary{
+		Settings: len(r.Outcomes), Unchanged: r.Count(Unchanged), Updated: r.Count(Updated),
+		Created: r.Count(Created), Failed: r.Count(Failed), Drifted: r.Count(Drifted),
+	}
+}
+
+func (s Summary) String() string {
+	return fmt.Sprintf("%d settings: %d unchanged, %d updated, %d created, %d failed, %d drifted",
+		s.Settings, s.Unchanged, s.Updated, s.Created, s.Failed, s.Drifted)
+}
+
+// WriteJSON writes the report as indented JSON, the stable form for scripts:
+// {"summary": {…}, "outcomes": [{registry, repository, setting, status, detail, reason}], "errors": […]}.
+func WriteJSON(w io.Writer, r Report) error {
+	outcomes := r.Outcomes
+	if outcomes == nil {
+		outcomes = []Outcome{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Summary  Summary   `json:"summary"`
+		Outcomes []Outcome `json:"outcomes"`
+		Errors   []string  `json:"errors,omitempty"`
+	}{r.Summary(), outcomes, r.Errors})
+}
+
+// ANSI colours of the same length, so that coloured cells stay aligned.
+const (
+	red    = "\x1b[31m"
+	green  = "\x1b[32m"
+	yellow = "\x1b[33m"
+	reset  = "\x1b[0m"
+)
+
+// WriteTable writes one line per repository and setting, then the errors and a summary.
+// With color, statuses that are not unchanged are coloured.
+func WriteTable(w io.Writer, r Report, color bool) error {
+	ew := &errWriter{w: w}
+	if len(r.Outcomes) > 0 {
+		tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "REGISTRY\tREPOSITORY\tSETTING\tSTATUS\tDETAIL")
+		for _, o := range r.Outcomes {
+			status := string(o.Status)
+			if c := colorOf(o.Status); color && c != "" {
+				status = c + fmt.Sprintf("%-9s", status) + reset
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", o.Registry, repositoryText(o.Repository), o.Setting, status, detailText(o))
+		}
+		tw.Flush()
+		fmt.Fprintln(ew)
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(ew, "error: %s\n", e)
+	}
+	fmt.Fprintf(ew, "Summary: %s\n", r.Summary())
+	return ew.err
+}
+
+// WriteMarkdown writes the report for pull-request comments and job summaries.
+func WriteMarkdown(w io.Writer, r Report) error {
+	ew := &errWriter{w: w}
+	s := r.Summary()
+	fmt.Fprintf(ew, "### shipshape ensure\n\n**%d** updated, **%d** created, **%d** failed, **%d** drifted, %d unchanged, of %d settings.\n\n",
+		s.Updated, s.Created, s.Failed, s.Drifted, s.Unchanged, s.Settings)
+	for _, e := range r.Errors {
+		fmt.Fprintf(ew, "> [!CAUTION]\n> %s\n\n", mdEscape(e))
+	}
+	if len(r.Outcomes) == 0 {
+		return ew.err
+	}
+	fmt.Fprintln(ew, "| Registry | Repository | Setting | Status | Detail | Reason |\n|---|---|---|---|---|---|")
+	for _, o := range r.Outcomes {
+		fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(o.Registry), mdEscape(repositoryText(o.Repository)),
+			o.Setting, o.Status, mdEscape(o.Detail), mdEscape(o.Reason))
+	}
+	return ew.err
+}
+
+func repositoryText(name string) string {
+	if name == "" {
+		return "(registry)"
+	}
+	return name
+}
+
+func detailText(o Outcome) string {
+	switch {
+	case o.Reason == "":
+		return o.Detail
+	case o.Detail == "":
+		return o.Reason
+	}
+	return o.Detail + ": " + o.Reason
+}
+
+func colorOf(s Status) string {
+	switch s {
+	case Updated, Created:
+		return green
+	case Failed:
+		return red
+	case Drifted:
+		return yellow
+	}
+	return ""
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "\n", " ").Replace(s)
+}
+
+// errWriter keeps the first write error so rendering code can write freely.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(b []byte) (int, error) {
+	if e.err != nil {
+		return len(b), nil
+	}
+	n, err := e.w.Write(b)
+	e.err = err
+	return n, nil
+}
