@@ -538,9 +538,25 @@ func recheck(ctx context.Context, reg Registry, repo string, h *header, targets 
 	return skip, nil
 }
 
-// validate checks that every index the plan kept still has all its children.
+// validate checks that every index the plan kept still has all its children. Where the
+// backend can list digests without reading manifests (a registry.Lister), it does, since
+// reading may count as a pull.
 func validate(ctx context.Context, reg Registry, repo string, h *header) []string {
 	var problems []string
+	if l, ok := reg.(registry.Lister); ok && len(h.KeptIndexes) > 0 {
+		have, err := l.Digests(ctx, repo)
+		if err != nil {
+			return []string{fmt.Sprintf("could not list %s to check the kept indexes: %v", repo, err)}
+		}
+		for _, idx := range sortedKeys(h.KeptIndexes) {
+			for _, child := range h.KeptIndexes[idx] {
+				if !have[child] {
+					problems = append(problems, fmt.Sprintf("kept index %s lost its child %s", inventory.ShortDigest(idx), inventory.ShortDigest(child)))
+				}
+			}
+		}
+		return problems
+	}
 	for _, idx := range sortedKeys(h.KeptIndexes) {
 		for _, child := range h.KeptIndexes[idx] {
 			_, err := reg.Manifest(ctx, repo, child)

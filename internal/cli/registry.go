@@ -27,6 +27,7 @@ type registryFlags struct {
 	profile     string
 	roleARN     string
 	externalID  string
+	layers      bool
 	insecure    bool
 	cacheDir    string
 	noCache     bool
@@ -48,6 +49,7 @@ func (f *registryFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.profile, "profile", "", "Amazon ECR: the AWS shared-config `PROFILE` to use")
 	fs.StringVar(&f.roleARN, "role-arn", "", "Amazon ECR: assume this IAM `ROLE` for every call (cross-account work)")
 	fs.StringVar(&f.externalID, "external-id", "", "Amazon ECR: the external `ID` the role's trust policy requires")
+	fs.BoolVar(&f.layers, "layers", false, "Amazon ECR: also read image manifests, for layer sizes and deduplicated storage (ECR records each read as a pull)")
 }
 
 // opened is a registry client bound to one repository.
@@ -73,7 +75,7 @@ func (f *registryFlags) open(ctx context.Context, io IO, cfg *config.Config, ref
 		return nil, usageError("%v", err)
 	}
 	if account, region, ok := ecr.ParseHost(host); ok {
-		return f.openECR(ctx, host, account, region, repo)
+		return f.openECR(ctx, cfg, host, account, region, repo)
 	}
 	if f.region != "" || f.profile != "" || f.roleARN != "" {
 		return nil, usageError("--region, --profile and --role-arn apply to Amazon ECR repositories only, and %s is not one", host)
@@ -120,16 +122,29 @@ func (f *registryFlags) open(ctx context.Context, io IO, cfg *config.Config, ref
 // ecrBatch is apply's batch on ECR: BatchDeleteImage takes at most 100 images a call.
 const ecrBatch = 100
 
-func (f *registryFlags) openECR(ctx context.Context, host, account, region, repo string) (*opened, error) {
-	acct := ecr.Account{Region: region, Profile: f.profile, RoleARN: f.roleARN, ExternalID: f.externalID}
-	if f.region != "" {
-		acct.Region = f.region
+// openECR connects to an ECR registry. A registry of shipshape.yaml with the same account
+// (and region, when it names one) supplies the profile, role and external ID; flags override.
+func (f *registryFlags) openECR(ctx context.Context, cfg *config.Config, host, account, region, repo string) (*opened, error) {
+	acct := ecr.Account{Region: region}
+	if cfg != nil {
+		for _, name := range sortedKeys(cfg.Registries) {
+			r := cfg.Registries[name]
+			if r.Account == account && (r.Region == "" || r.Region == region) {
+				acct.Profile, acct.RoleARN, acct.ExternalID, acct.Endpoint = r.Profile, r.RoleARN, r.ExternalID, r.Endpoint
+				break
+			}
+		}
+	}
+	for flag, dst := range map[*string]*string{&f.region: &acct.Region, &f.profile: &acct.Profile, &f.roleARN: &acct.RoleARN, &f.externalID: &acct.ExternalID} {
+		if *flag != "" {
+			*dst = *flag
+		}
 	}
 	awsCfg, err := ecr.LoadAWSConfig(ctx, acct)
 	if err != nil {
 		return nil, err
 	}
-	c := ecr.New(ecrsdk.NewFromConfig(awsCfg), ecr.Options{RegistryID: account, Host: host})
+	c := ecr.New(ecrsdk.NewFromConfig(awsCfg), ecr.Options{RegistryID: account, Host: host, Layers: f.layers})
 	stats := func() string {
 		calls := c.Calls()
 		ops := make([]string, 0, len(calls))
@@ -248,4 +263,13 @@ func (s *safetyFlags) resolve(cmd *cobra.Command) (plan.Options, *config.Config,
 		}
 	}
 	return opts, cfg, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

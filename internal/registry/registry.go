@@ -86,3 +86,11 @@ type PreviewResult struct {
 	// StorageClass is "standard" or "archive".
 	StorageClass string
 }
+
+// Lister lists the digests a repository holds without reading any manifest. Where reading
+// a manifest has a side effect (ECR records it as a pull), callers that only need to know
+// what exists use this instead of Manifest.
+type Lister interface {
+	// Digests returns every digest in repo.
+	Digests(ctx context.Context, repo string) (map[string]bool, error)
+}

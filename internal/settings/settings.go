@@ -402,11 +402,11 @@ func (e *ensurer) repository(ctx context.Context, t target) []Outcome {
 			return []Outcome{out(SettingRepository, Failed, "missing",
 				"the repository does not exist; shipshape creates it only when an entry with create: true names it without wildcards")}
 		}
-		r, o, err := e.create(ctx, t.name, w)
+		r, made, o, err := e.create(ctx, t.name, w)
 		if err != nil {
 			return []Outcome{o}
 		}
-		repo, created = r, true
+		repo, created = r, made
 	}
 	var outs []Outcome
 	if created {
@@ -437,9 +437,10 @@ func (e *ensurer) repository(ctx context.Context, t target) []Outcome {
 	return outs
 }
 
-// create creates a repository with its declared mutability, scanning and encryption. A
-// repository created meanwhile (by a push) is described and reconciled instead.
-func (e *ensurer) create(ctx context.Context, name string, w want) (*types.Repository, Outcome, error) {
+// create creates a repository with its declared mutability, scanning and encryption, and
+// reports whether it did: a repository created meanwhile (by a push) is described instead,
+// and reconciled as any other.
+func (e *ensurer) create(ctx context.Context, name string, w want) (*types.Repository, bool, Outcome, error) {
 	in := &ecr.CreateRepositoryInput{RepositoryName: aws.String(name), RegistryId: e.registryID()}
 	if m := w.mutability; m != nil {
 		in.ImageTagMutability = types.ImageTagMutability(m.Mode)
@@ -454,8 +455,8 @@ func (e *ensurer) create(ctx context.Context, name string, w want) (*types.Repos
 			in.EncryptionConfiguration.KmsKey = aws.String(c.KMSKey)
 		}
 	}
-	fail := func(err error) (*types.Repository, Outcome, error) {
-		return nil, Outcome{Registry: e.d.Registry, Repository: name, Setting: SettingRepository, Status: Failed,
+	fail := func(err error) (*types.Repository, bool, Outcome, error) {
+		return nil, false, Outcome{Registry: e.d.Registry, Repository: name, Setting: SettingRepository, Status: Failed,
 			Detail: "creating " + createdDetail(w), Reason: reason(err)}, err
 	}
 	got, err := e.api.CreateRepository(ctx, in)
@@ -467,7 +468,7 @@ func (e *ensurer) create(ctx context.Context, name string, w want) (*types.Repos
 		if len(d.Repositories) == 0 {
 			return fail(err)
 		}
-		return &d.Repositories[0], Outcome{}, nil
+		return &d.Repositories[0], false, Outcome{}, nil
 	}
 	if err != nil {
 		return fail(err)
@@ -475,7 +476,7 @@ func (e *ensurer) create(ctx context.Context, name string, w want) (*types.Repos
 	if got.Repository == nil {
 		return fail(errors.New("CreateRepository returned no repository"))
 	}
-	return got.Repository, Outcome{}, nil
+	return got.Repository, true, Outcome{}, nil
 }
 
 func createdDetail(w want) string {

@@ -264,6 +264,24 @@ func TestEnsureCreatesMissingRepositories(t *testing.T) {
 	}
 }
 
+func TestEnsureCreateRacesAPush(t *testing.T) {
+	t.Parallel()
+	s := ecrtest.New(t)
+	s.CreateRepository("infra/api", ecrtest.Repo{})
+	// The repository is missing when described, and exists (a push created it) when created.
+	s.Fail("DescribeRepositories", 1, "RepositoryNotFoundException", "The repository with name 'infra/api' does not exist")
+	r := ensure(t, s, settings.Desired{Rules: []settings.Rule{{
+		Patterns: []string{"infra/api"}, Create: true, Mutability: &settings.Mutability{Mode: "IMMUTABLE"},
+	}}})
+	want := []settings.Outcome{{Registry: "prod", Repository: "infra/api", Setting: settings.SettingTagMutability, Status: settings.Updated, Detail: "MUTABLE → IMMUTABLE"}}
+	if diff := cmp.Diff(want, r.Outcomes); diff != "" {
+		t.Errorf("Ensure() (-want +got):\n%s", diff)
+	}
+	if got, _ := s.Repository("infra/api"); got.Mutability != "IMMUTABLE" {
+		t.Errorf("infra/api mutability = %q, want IMMUTABLE", got.Mutability)
+	}
+}
+
 func TestEnsureReportsEncryptionDriftWithoutWriting(t *testing.T) {
 	t.Parallel()
 	tests := map[string]struct {

@@ -26,7 +26,7 @@ type imageFailure struct {
 }
 
 func (f *imageFailure) Error() string {
-	return fmt.Sprintf("deleting %s: %s: %s", f.digest, f.code, f.reason)
+	return fmt.Sprintf("%s: %s", f.code, f.reason)
 }
 
 func (f *imageFailure) Is(target error) bool { return f.matches != nil && target == f.matches }
@@ -54,7 +54,7 @@ func (c *Client) Delete(ctx context.Context, repo, digest string) error {
 		return err
 	}
 	if err := failed[digest]; err != nil {
-		return fmt.Errorf("in %s: %w", repo, err)
+		return fmt.Errorf("deleting %s from %s: %w", digest, repo, err)
 	}
 	return nil
 }

@@ -73,6 +73,11 @@ type Options struct {
 	// DefaultPreviewTimeout.
 	PreviewPoll    time.Duration
 	PreviewTimeout time.Duration
+	// Layers makes Inventory read every image manifest too, for layer digests and so
+	// deduplicated sizes. By default it reads only index manifests, for their children:
+	// ECR counts every manifest read as a pull and sets the image's lastRecordedPullTime,
+	// which sinceImagePulled rules measure from.
+	Layers bool
 }
 
 // Client is the ECR backend. It is safe for concurrent use.
@@ -83,6 +88,7 @@ type Client struct {
 	host           string
 	previewPoll    time.Duration
 	previewTimeout time.Duration
+	layers         bool
 
 	mu    sync.Mutex
 	calls map[string]int
@@ -96,6 +102,7 @@ func New(api API, opts Options) *Client {
 		host:           opts.Host,
 		previewPoll:    opts.PreviewPoll,
 		previewTimeout: opts.PreviewTimeout,
+		layers:         opts.Layers,
 		calls:          make(map[string]int),
 	}
 	if opts.RegistryID != "" {

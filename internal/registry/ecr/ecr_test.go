@@ -36,7 +36,7 @@ func open(t *testing.T, repo string) (*ecrtest.Server, *ecr.Client) {
 	t.Helper()
 	s := ecrtest.New(t)
 	s.CreateRepository(repo, ecrtest.Repo{})
-	return s, ecr.New(s.ECR(), ecr.Options{RegistryID: ecrtest.Account, Host: host, PreviewPoll: time.Millisecond})
+	return s, ecr.New(s.ECR(), ecr.Options{RegistryID: ecrtest.Account, Host: host, PreviewPoll: time.Millisecond, Layers: true})
 }
 
 // desc is a descriptor of content, which the registry need not hold.
@@ -422,5 +422,39 @@ func TestErrors(t *testing.T) {
 	none := ecr.New(ecrsdk.NewFromConfig(cfg), ecr.Options{})
 	if _, err := none.Tags(ctx, "app"); !errors.Is(err, registry.ErrUnauthorized) {
 		t.Errorf("Tags(no credentials) error = %v, want ErrUnauthorized", err)
+	}
+}
+
+// TestInventoryReadsOnlyIndexesByDefault: every manifest read counts as a pull on ECR, so
+// without Options.Layers only index manifests (for their children) are read.
+func TestInventoryReadsOnlyIndexesByDefault(t *testing.T) {
+	t.Parallel()
+	s := ecrtest.New(t)
+	s.CreateRepository("app", ecrtest.Repo{})
+	b := s.PushBuild("app", "v1", t0)
+	c := ecr.New(s.ECR(), ecr.Options{RegistryID: ecrtest.Account, Host: host})
+	inv, err := c.Inventory(context.Background(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Calls("BatchGetImage"); n != 1 {
+		t.Errorf("BatchGetImage calls = %d, want 1 (the index only)", n)
+	}
+	for _, img := range inv.Images {
+		switch img.Digest {
+		case b.Index:
+			if len(img.Children) != 2 {
+				t.Errorf("index children = %d, want 2", len(img.Children))
+			}
+		case b.Image:
+			if img.Config != nil || len(img.Layers) > 0 {
+				t.Errorf("image blobs were read without Layers")
+			}
+		}
+	}
+	for _, st := range s.Images("app") {
+		if st.Digest == b.Image && !st.LastPulledAt.IsZero() {
+			t.Errorf("the image's pull time was touched: %v", st.LastPulledAt)
+		}
 	}
 }

@@ -59,9 +59,9 @@ func manifestTypes() []string {
 }
 
 // Inventory lists every image of repo with DescribeImages (all statuses, 1,000 a call),
-// then reads the manifests of the active ones with BatchGetImage (100 a call, a few calls
-// at once) for index children, subjects, annotations and blob sizes. Sizes are ECR's
-// imageSizeInBytes. Archived images cannot be pulled, so their manifests are not read: an
+// then reads the manifests of the active indexes with BatchGetImage (100 a call, a few calls
+// at once) for their children — and, with Options.Layers, of every active image too, for
+// annotations and blob sizes. Sizes are ECR's imageSizeInBytes. Archived images cannot be pulled, so their manifests are not read: an
 // archived index has unknown children, which Notes say, as they say that the reads count as
 // pulls.
 func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Inventory, error) {
@@ -74,7 +74,7 @@ func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Invento
 	pos := make(map[string]int, len(images))
 	for n, img := range images {
 		pos[img.Digest] = n
-		if img.ImageStatus() == inventory.StatusActive && slices.Contains(manifestTypes(), img.MediaType) {
+		if img.ImageStatus() == inventory.StatusActive && slices.Contains(manifestTypes(), img.MediaType) && (c.layers || img.IsIndex()) {
 			want = append(want, img.Digest)
 		}
 	}
@@ -369,4 +369,20 @@ func (c *Client) Manifest(ctx context.Context, repo, digest string) (inventory.I
 		return inventory.Image{}, fmt.Errorf("reading manifest %s of %s: %w", digest, repo, err)
 	}
 	return img, nil
+}
+
+var _ registry.Lister = (*Client)(nil)
+
+// Digests lists every image of repo with DescribeImages, reading no manifest: unlike
+// Manifest, it records no pull.
+func (c *Client) Digests(ctx context.Context, repo string) (map[string]bool, error) {
+	images, err := c.describeAll(ctx, repo, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(images))
+	for _, img := range images {
+		out[img.Digest] = true
+	}
+	return out, nil
 }

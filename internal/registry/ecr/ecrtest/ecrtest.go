@@ -8,9 +8,26 @@
 // keys it knows: AccessKeyID with SecretAccessKey, and the temporary keys it issued through
 // AssumeRole, with their session tokens.
 //
-// ECR's documented semantics are reproduced where they are documented; where they are not,
-// each operation's comment in this package says what the server chose. Lifecycle policy
-// previews are computed with shipshape's own evaluator (policy.Evaluate).
+// ECR's semantics are reproduced where AWS documents them, with ECR's error codes and
+// messages; where AWS does not, the server chooses, and each operation's comment says what:
+//
+//   - DescribeImages and ListImages list ACTIVE images unless filter.imageStatus says
+//     otherwise, in digest order, with opaque page tokens.
+//   - BatchGetImage records a pull (lastRecordedPullTime), as real ECR does, and serves no
+//     manifests of archived images.
+//   - BatchDeleteImage refuses to delete a manifest that an index in the repository lists
+//     (ImageReferencedByManifestList), and processes identifiers in request order.
+//   - UpdateImageStorageClass archives at once and restores over two listings (ACTIVATING,
+//     then ACTIVE); an index archives without its children, which cannot be archived while
+//     an active index lists them.
+//   - GetLifecyclePolicy returns the text compact, with rules ordered by priority.
+//   - A lifecycle policy preview is computed by policy.Evaluate when it starts, and reports
+//     IN_PROGRESS to the first GetLifecyclePolicyPreview, COMPLETE after.
+//
+// Not reproduced: pushing through the OCI Distribution API, image scanning results,
+// replication, repository policies, pull-through caches, OCI referrer cascades of lifecycle
+// actions, ECR's lifecycle runs themselves (lastEvaluatedAt is only what a test sets), the
+// lag of up to a day in lastRecordedPullTime, and expiry of temporary credentials.
 //
 // The package is imported by tests only.
 package ecrtest
@@ -23,6 +40,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -136,6 +154,17 @@ func (s *Server) AWSConfig() aws.Config {
 // ECR returns an ECR client of AWSConfig.
 func (s *Server) ECR() *ecr.Client {
 	return ecr.NewFromConfig(s.AWSConfig())
+}
+
+// SetRegistryScanning sets the registry's scanning configuration, as
+// PutRegistryScanningConfiguration would, without validating it.
+func (s *Server) SetRegistryScanning(c ScanningConfig) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scanning = ScanningConfig{ScanType: c.ScanType}
+	for _, r := range c.Rules {
+		s.scanning.Rules = append(s.scanning.Rules, ScanningRule{ScanFrequency: r.ScanFrequency, Filters: slices.Clone(r.Filters)})
+	}
 }
 
 // SetClock makes the server read the time from now instead of time.Now: push times of
