@@ -20,6 +20,8 @@ const bytesPerGB = 1 << 30
 type Options struct {
 	// PricePerGBMonth prices storage; 0 means plan.DefaultPricePerGBMonth.
 	PricePerGBMonth float64
+	// Safety is applied when a Policy is planned (pinned digests and the like).
+	Safety plan.Safety
 	// Policy, when set, is planned over the repository to report what it would reclaim.
 	Policy *policy.Policy
 	// Now is when the policy is evaluated; it matters only with Policy.
@@ -372,7 +374,7 @@ func (a *auditor) storage() Storage {
 
 // reclaim plans the policy over the repository and keeps the plan's summary.
 func (a *auditor) reclaim() *Reclaim {
-	pl := plan.Build(a.opts.Policy, a.inv, a.opts.Now, plan.Options{PricePerGBMonth: a.price})
+	pl := plan.Build(a.opts.Policy, a.inv, a.opts.Now, plan.Options{PricePerGBMonth: a.price, Safety: a.opts.Safety})
 	a.expired = make([]bool, len(a.images))
 	for _, it := range pl.Images {
 		if it.Action == policy.Expire {

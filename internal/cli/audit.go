@@ -22,6 +22,7 @@ type auditCmd struct {
 	policyFile, nowFlag, output string
 	price                       float64
 	registry                    registryFlags
+	pins                        []string
 }
 
 func newAuditCmd(io IO) *cobra.Command {
@@ -107,6 +108,7 @@ an invalid policy); 2 on a usage error.`,
 	f.Float64Var(&a.price, "price-per-gb-month", plan.DefaultPricePerGBMonth, "storage price in `USD` per GB-month, for the cost figures")
 	addOutputFlag(cmd, &a.output, formatTable, formatJSON, formatMarkdown)
 	a.registry.register(cmd)
+	f.StringArrayVar(&a.pins, "pins", nil, "with --policy: never count pinned digests as reclaimable; a pin store DSN, a shipshape server URL, or a `FILE` (repeatable)")
 	return cmd
 }
 
@@ -150,6 +152,18 @@ func (a *auditCmd) run(ctx context.Context, args []string) error {
 		opts.Policy = lp.policy
 		if opts.Now.IsZero() {
 			opts.Now = time.Now().UTC()
+		}
+	}
+	for _, src := range a.pins {
+		pinned, err := loadPins(ctx, io, src)
+		if err != nil {
+			return err
+		}
+		if opts.Safety.ProtectDigests == nil {
+			opts.Safety.ProtectDigests = map[string]string{}
+		}
+		for d, why := range pinned {
+			opts.Safety.ProtectDigests[d] = why
 		}
 	}
 

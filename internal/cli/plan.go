@@ -49,7 +49,7 @@ func (in *planInputs) load(cmd *cobra.Command, io IO) (*policy.Policy, plan.Opti
 	if in.policyFile == "" {
 		return nil, plan.Options{}, nil, usageError("%s needs --policy FILE", cmd.CommandPath())
 	}
-	opts, cfg, err := in.safety.resolve(cmd)
+	opts, cfg, err := in.safety.resolve(cmd, io)
 	if err != nil {
 		return nil, plan.Options{}, nil, err
 	}

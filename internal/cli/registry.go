@@ -187,6 +187,7 @@ func progress(io IO, what string) func(done, total int) {
 // safetyFlags are the plan's safety settings, on top of shipshape.yaml.
 type safetyFlags struct {
 	configFile     string
+	pins           []string
 	protectTags    []string
 	protectDigests []string
 	grace          string
@@ -199,13 +200,14 @@ func (s *safetyFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&s.configFile, "config", "", "shipshape configuration `FILE` (default: ./shipshape.yaml when present)")
 	fs.StringArrayVar(&s.protectTags, "protect-tag", nil, "never remove images with a tag matching `PATTERN` ('*' wildcards; repeatable)")
 	fs.StringArrayVar(&s.protectDigests, "protect-digests", nil, "never remove the digests listed in `FILE` (one per line, '#' comments; repeatable)")
+	fs.StringArrayVar(&s.pins, "pins", nil, "never remove pinned digests, read from a pin store DSN (sqlite://…, postgres://…), a shipshape server URL, or a `FILE` (repeatable)")
 	fs.StringVar(&s.grace, "grace", "", "never remove images pushed less than `DURATION` ago (e.g. 48h, 7d)")
 	fs.Float64Var(&s.maxDelete, "max-delete-percent", 0, "refuse a plan that removes more than `N` percent of the images (0: no limit)")
 	fs.Float64Var(&s.price, "price-per-gb-month", plan.DefaultPricePerGBMonth, "storage price in `USD` per GB-month, for the savings figure")
 }
 
 // resolve merges shipshape.yaml and the flags into plan options.
-func (s *safetyFlags) resolve(cmd *cobra.Command) (plan.Options, *config.Config, error) {
+func (s *safetyFlags) resolve(cmd *cobra.Command, io IO) (plan.Options, *config.Config, error) {
 	cfg := &config.Config{}
 	path := s.configFile
 	if path == "" {
@@ -226,6 +228,15 @@ func (s *safetyFlags) resolve(cmd *cobra.Command) (plan.Options, *config.Config,
 	for _, f := range s.protectDigests {
 		if err := config.ReadDigestsFile(f, digests); err != nil {
 			return plan.Options{}, nil, err
+		}
+	}
+	for _, src := range s.pins {
+		pinned, err := loadPins(cmd.Context(), io, src)
+		if err != nil {
+			return plan.Options{}, nil, err
+		}
+		for d, why := range pinned {
+			digests[d] = why
 		}
 	}
 	opts := plan.Options{
