@@ -42,7 +42,7 @@ repeat run costs one tag list and one HEAD per tag.`,
   shipshape plan --policy policy.json --images app.json`,
 		Args: exactArgs(1, "one REPOSITORY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg := &config.Config{}
+			var cfg *config.Config
 			if configFile != "" {
 				var err error
 				if cfg, err = config.Load(configFile); err != nil {

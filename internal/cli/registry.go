@@ -74,6 +74,15 @@ func (f *registryFlags) open(ctx context.Context, io IO, cfg *config.Config, ref
 	if err != nil {
 		return nil, usageError("%v", err)
 	}
+	if cfg == nil {
+		// Commands without their own --config still honour ./shipshape.yaml (cache
+		// directory, ECR roles).
+		if _, err := os.Stat(config.DefaultFile); err == nil {
+			if cfg, err = config.Load(config.DefaultFile); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if account, region, ok := ecr.ParseHost(host); ok {
 		return f.openECR(ctx, cfg, host, account, region, repo)
 	}
