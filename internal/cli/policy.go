@@ -226,9 +226,16 @@ and the exit status is 1 when the file is not already in normalised form.`,
 
 // writeFileAtomic replaces name with data through a temporary file in the same directory,
 // so that an interrupted write never leaves a truncated policy behind.
+// A target that is not a regular file (/dev/null, a named pipe) is written in place.
 func writeFileAtomic(name string, data []byte) error {
 	mode := os.FileMode(0o644)
 	if fi, err := os.Stat(name); err == nil {
+		if !fi.Mode().IsRegular() {
+			if err := os.WriteFile(name, data, 0); err != nil {
+				return fmt.Errorf("writing %s: %w", name, err)
+			}
+			return nil
+		}
 		mode = fi.Mode().Perm()
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
