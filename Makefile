@@ -25,6 +25,12 @@ test: lint ## run every test: vet, unit and CLI tests with the race detector, an
 	$(GO) test ./internal/policy -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/inventory -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME)
 
+.PHONY: test-postgres
+test-postgres: ## run the pin store tests against a throwaway local PostgreSQL cluster (scripts/postgres.sh)
+	@trap 'scripts/postgres.sh stop' EXIT; \
+	  pgenv=$$(scripts/postgres.sh start) && eval "$$pgenv" && \
+	  SHIPSHAPE_REQUIRE_POSTGRES=1 $(GO) test -race -count=1 ./internal/pins/...
+
 .PHONY: lint
 lint: ## check formatting and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -1,13 +1,19 @@
 package cli_test
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/shipshape-dev/shipshape/internal/pins"
+	pinstore "github.com/shipshape-dev/shipshape/internal/pins/store"
 	"github.com/shipshape-dev/shipshape/internal/registry/registrytest"
+	"github.com/shipshape-dev/shipshape/internal/server"
 )
 
 // TestPinnedDigestSurvives pins a digest the policy would expire: plan keeps it, with its
@@ -72,5 +78,102 @@ func TestPinnedDigestSurvives(t *testing.T) {
 	}
 	if len(have.Images) != 9 {
 		t.Errorf("after apply %d images remain, want 9 (2 kept builds and the pinned one, 3 manifests each)", len(have.Images))
+	}
+}
+
+// TestPinsFromStore reads pins straight from a SQLite pin store.
+func TestPinsFromStore(t *testing.T) {
+	t.Parallel()
+	dsn := "sqlite://" + filepath.Join(t.TempDir(), "pins.db")
+	st, err := pinstore.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The example repository's newest pr- build, which the example policy expires.
+	var pinned string
+	r := run(t, nil, "", "plan", "--policy", examplePolicy, "--images", exampleImages, "--now", exampleNow, "-o", "json")
+	var before planJSON
+	if err := json.Unmarshal([]byte(r.stdout), &before); err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range before.Images {
+		if it.Action == "expire" && len(it.Tags) > 0 {
+			pinned = it.Digest
+			break
+		}
+	}
+	if _, err := st.Set(context.Background(), pins.Pin{Name: "web", Digest: pinned, SourceSHA: strings.Repeat("a", 40)}, ""); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	r = run(t, nil, "", "plan", "--policy", examplePolicy, "--images", exampleImages, "--now", exampleNow, "-o", "json", "--pins", dsn)
+	var after planJSON
+	if err := json.Unmarshal([]byte(r.stdout), &after); err != nil {
+		t.Fatalf("plan --pins %s = %d: %s", dsn, r.code, r.err)
+	}
+	for _, it := range after.Images {
+		if it.Digest == pinned && (it.Action != "keep" || !strings.Contains(it.Reason, "pin web")) {
+			t.Errorf("pinned digest in the plan: %s, %q", it.Action, it.Reason)
+		}
+	}
+	if after.Summary.Expire >= before.Summary.Expire {
+		t.Errorf("the pin kept nothing: %d expire before, %d after", before.Summary.Expire, after.Summary.Expire)
+	}
+}
+
+// TestPipelinePinKeepsDigest is the pipeline's path end to end: a publish job records the
+// pin through the compatibility route, and the next plan, reading pins from the server,
+// keeps that digest.
+func TestPipelinePinKeepsDigest(t *testing.T) {
+	t.Parallel()
+	st, err := pinstore.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "pins.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tokens, err := server.LoadTokens("pipeline-token", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(server.Config{Store: st, Tokens: tokens}))
+	defer srv.Close()
+
+	r := run(t, nil, "", "plan", "--policy", examplePolicy, "--images", exampleImages, "--now", exampleNow, "-o", "json")
+	var before planJSON
+	if err := json.Unmarshal([]byte(r.stdout), &before); err != nil {
+		t.Fatal(err)
+	}
+	var pinned string
+	for _, it := range before.Images {
+		if it.Action == "expire" && len(it.Tags) > 0 {
+			pinned = it.Digest
+			break
+		}
+	}
+	body := `{"runtime": "api", "digest": "` + pinned + `", "source_sha": "` + strings.Repeat("b", 40) + `"}`
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/cp/admin/runtime-image-pins", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer pipeline-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /cp/admin/runtime-image-pins = %s", resp.Status)
+	}
+
+	r = run(t, map[string]string{"SHIPSHAPE_API_TOKEN": "pipeline-token"}, "",
+		"plan", "--policy", examplePolicy, "--images", exampleImages, "--now", exampleNow, "-o", "json", "--pins", srv.URL)
+	var after planJSON
+	if err := json.Unmarshal([]byte(r.stdout), &after); err != nil {
+		t.Fatalf("plan --pins %s = %d: %s", srv.URL, r.code, r.err)
+	}
+	for _, it := range after.Images {
+		if it.Digest == pinned && (it.Action != "keep" || !strings.Contains(it.Reason, "pin api")) {
+			t.Errorf("the pipeline's pinned digest in the next plan: %s, %q", it.Action, it.Reason)
+		}
+	}
+	if r := run(t, nil, "", "plan", "--policy", examplePolicy, "--images", exampleImages, "--pins", srv.URL); r.code != 1 || !strings.Contains(r.err, "401") {
+		t.Errorf("plan --pins without a token = %d %q, want an error naming the 401", r.code, r.err)
 	}
 }

@@ -34,7 +34,7 @@ func loadPins(ctx context.Context, env IO, src string) (map[string]string, error
 			return nil, fmt.Errorf("reading pins from %s: %w", src, err)
 		}
 	case strings.Contains(src, "://"):
-		st, err := openStore(ctx, src)
+		st, err := openPinStore(ctx, src)
 		if err != nil {
 			return nil, err
 		}
@@ -117,9 +117,4 @@ func fetchPins(ctx context.Context, env IO, base string) ([]pins.Pin, error) {
 		return nil, errors.New("empty answer")
 	}
 	return decodePins(bytes.TrimSpace(body))
-}
-
-// openStore opens a pin store by DSN.
-func openStore(ctx context.Context, dsn string) (pins.Store, error) {
-	return nil, fmt.Errorf("pin stores are not available yet (%s)", dsn)
 }

@@ -1,0 +1,280 @@
+// Package sqlite keeps pins in a SQLite file, the store of a single machine.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+
+	"github.com/shipshape-dev/shipshape/internal/pins"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+const (
+	// busyTimeoutMS is how long a writer waits for another writer's lock, in milliseconds,
+	// before it gives up with SQLITE_BUSY: long enough for dozens of queued writes, short
+	// enough that a stuck process shows up as an error.
+	busyTimeoutMS = 10_000
+	// maxConns bounds open connections: readers run in parallel under WAL, writers queue on
+	// the file lock anyway, so more would only hold file handles and page caches.
+	maxConns = 8
+	// timeLayout stores instants as fixed-width UTC text, which sorts chronologically.
+	timeLayout = "2006-01-02T15:04:05.000000Z07:00"
+	// migrationsTable records which migrations ran.
+	migrationsTable = "pins_migrations"
+)
+
+// Store is a pins.Store in one SQLite file. Several processes may share the file: every
+// write transaction takes the database's write lock when it begins (_txlock=immediate).
+type Store struct {
+	db *sql.DB
+}
+
+var _ pins.Store = (*Store)(nil)
+
+// Open opens the SQLite pin store at path, creating its directory and file and running
+// the pending migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("opening SQLite pin store: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening SQLite pin store %s: %w", path, err)
+	}
+	// The driver reads what follows '?' as its own parameters.
+	if strings.ContainsRune(abs, '?') {
+		return nil, fmt.Errorf("opening SQLite pin store %s: the path contains '?'", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return nil, fmt.Errorf("opening SQLite pin store: %w", err)
+	}
+	dsn := abs + fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate", busyTimeoutMS)
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening SQLite pin store %s: %w", abs, err)
+	}
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening SQLite pin store %s: %w", abs, err)
+	}
+	return &Store{db: db}, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	dir, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, dir,
+		goose.WithTableName(migrationsTable), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("reading migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Set implements pins.Store in one immediate transaction: no other writer runs between
+// reading the current digest and recording the change.
+func (s *Store) Set(ctx context.Context, p pins.Pin, expected string) (pins.Pin, error) {
+	if err := p.Validate(); err != nil {
+		return pins.Pin{}, fmt.Errorf("setting pin: %w", err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return pins.Pin{}, fmt.Errorf("setting pin %s: %w", p.Name, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	p.UpdatedAt = now() // under the write lock: a pin's changes are in time order
+
+	var cur string
+	err = tx.QueryRowContext(ctx, `SELECT digest FROM pins WHERE name = ?`, p.Name).Scan(&cur)
+	exists := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return pins.Pin{}, fmt.Errorf("setting pin %s: reading it: %w", p.Name, err)
+	}
+	if expected != "" {
+		if !exists {
+			return pins.Pin{}, fmt.Errorf("setting pin %s: %w: no such pin, expected %s", p.Name, pins.ErrConflict, expected)
+		}
+		if cur != expected {
+			return pins.Pin{}, fmt.Errorf("setting pin %s: %w: holds %s, expected %s", p.Name, pins.ErrConflict, cur, expected)
+		}
+	}
+	// A new pin continues the version count of an earlier, deleted pin of the same name;
+	// an existing one counts up from its own version.
+	err = tx.QueryRowContext(ctx, `
+		INSERT INTO pins (name, repository, digest, source_sha, verification, verification_reason, updated_at, updated_by, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(version), 0) + 1 FROM pin_history WHERE name = ?))
+		ON CONFLICT (name) DO UPDATE SET
+			repository = excluded.repository, digest = excluded.digest, source_sha = excluded.source_sha,
+			verification = excluded.verification, verification_reason = excluded.verification_reason,
+			updated_at = excluded.updated_at, updated_by = excluded.updated_by, version = pins.version + 1
+		RETURNING version`,
+		p.Name, p.Repository, p.Digest, p.SourceSHA, p.Verified, p.Reason, formatTime(p.UpdatedAt), p.UpdatedBy, p.Name,
+	).Scan(&p.Version)
+	if err != nil {
+		return pins.Pin{}, fmt.Errorf("setting pin %s: writing it: %w", p.Name, err)
+	}
+	if err := appendHistory(ctx, tx, pins.Change{Pin: p, Op: pins.OpSet}); err != nil {
+		return pins.Pin{}, fmt.Errorf("setting pin %s: %w", p.Name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return pins.Pin{}, fmt.Errorf("setting pin %s: committing: %w", p.Name, err)
+	}
+	return p, nil
+}
+
+// Delete implements pins.Store.
+func (s *Store) Delete(ctx context.Context, name, by string) error {
+	if len(by) > pins.MaxText {
+		return fmt.Errorf("deleting pin %s: %w: updated by: %d bytes, more than %d", name, pins.ErrInvalid, len(by), pins.MaxText)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("deleting pin %s: %w", name, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+
+	p, err := scanPin(tx.QueryRowContext(ctx, `SELECT `+pinColumns+` FROM pins WHERE name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("deleting pin %s: %w", name, pins.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("deleting pin %s: reading it: %w", name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM pins WHERE name = ?`, name); err != nil {
+		return fmt.Errorf("deleting pin %s: %w", name, err)
+	}
+	p.UpdatedAt, p.UpdatedBy, p.Version = now(), by, p.Version+1
+	if err := appendHistory(ctx, tx, pins.Change{Pin: p, Op: pins.OpDelete}); err != nil {
+		return fmt.Errorf("deleting pin %s: %w", name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("deleting pin %s: committing: %w", name, err)
+	}
+	return nil
+}
+
+func appendHistory(ctx context.Context, tx *sql.Tx, c pins.Change) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO pin_history (name, op, repository, digest, source_sha, verification, verification_reason, updated_by, version, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Name, c.Op, c.Repository, c.Digest, c.SourceSHA, c.Verified, c.Reason, c.UpdatedBy, c.Version, formatTime(c.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("recording history: %w", err)
+	}
+	return nil
+}
+
+const pinColumns = `name, repository, digest, source_sha, verification, verification_reason, updated_at, updated_by, version`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanPin(row scanner) (pins.Pin, error) {
+	var p pins.Pin
+	var at string
+	if err := row.Scan(&p.Name, &p.Repository, &p.Digest, &p.SourceSHA, &p.Verified, &p.Reason, &at, &p.UpdatedBy, &p.Version); err != nil {
+		return pins.Pin{}, err
+	}
+	t, err := time.Parse(timeLayout, at)
+	if err != nil {
+		return pins.Pin{}, fmt.Errorf("pin %s: updated_at: %w", p.Name, err)
+	}
+	p.UpdatedAt = t
+	return p, nil
+}
+
+// Get implements pins.Store.
+func (s *Store) Get(ctx context.Context, name string) (pins.Pin, error) {
+	p, err := scanPin(s.db.QueryRowContext(ctx, `SELECT `+pinColumns+` FROM pins WHERE name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return pins.Pin{}, fmt.Errorf("getting pin %s: %w", name, pins.ErrNotFound)
+	}
+	if err != nil {
+		return pins.Pin{}, fmt.Errorf("getting pin %s: %w", name, err)
+	}
+	return p, nil
+}
+
+// List implements pins.Store; it fails beyond pins.MaxPins pins.
+func (s *Store) List(ctx context.Context) ([]pins.Pin, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+pinColumns+` FROM pins ORDER BY name LIMIT ?`, pins.MaxPins+1)
+	if err != nil {
+		return nil, fmt.Errorf("listing pins: %w", err)
+	}
+	defer rows.Close()
+	var out []pins.Pin
+	for rows.Next() {
+		p, err := scanPin(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing pins: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing pins: %w", err)
+	}
+	if len(out) > pins.MaxPins {
+		return nil, fmt.Errorf("listing pins: more than %d", pins.MaxPins)
+	}
+	return out, nil
+}
+
+// History implements pins.Store; it fails beyond pins.MaxHistory changes.
+func (s *Store) History(ctx context.Context, name string) ([]pins.Change, error) {
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT name, op, repository, digest, source_sha, verification, verification_reason, updated_by, version, at
+		FROM pin_history WHERE name = ? ORDER BY version LIMIT ?`, name, pins.MaxHistory+1)
+	if err != nil {
+		return nil, fmt.Errorf("reading history of pin %s: %w", name, err)
+	}
+	defer rows.Close()
+	var out []pins.Change
+	for rows.Next() {
+		var c pins.Change
+		var at string
+		if err := rows.Scan(&c.Name, &c.Op, &c.Repository, &c.Digest, &c.SourceSHA, &c.Verified, &c.Reason, &c.UpdatedBy, &c.Version, &at); err != nil {
+			return nil, fmt.Errorf("reading history of pin %s: %w", name, err)
+		}
+		if c.UpdatedAt, err = time.Parse(timeLayout, at); err != nil {
+			return nil, fmt.Errorf("reading history of pin %s: at: %w", name, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading history of pin %s: %w", name, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("reading history of pin %s: %w", name, pins.ErrNotFound)
+	}
+	if len(out) > pins.MaxHistory {
+		return nil, fmt.Errorf("reading history of pin %s: more than %d changes", name, pins.MaxHistory)
+	}
+	return out, nil
+}
+
+// now is the time of a change, in UTC and to the microsecond, as both stores keep it.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }

@@ -1,0 +1,133 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/shipshape-dev/shipshape/internal/pins"
+)
+
+// maxResponseBytes bounds a response the Client reads: a list of ten thousand pins, or a
+// long history, fits well within it.
+const maxResponseBytes = 32 << 20
+
+// Client is a pins.Store served by a shipshape server. Its errors are *Error for every
+// response the server refused; they wrap pins.ErrNotFound and pins.ErrConflict.
+type Client struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+var _ pins.Store = (*Client)(nil)
+
+// NewClient returns a client of the server at baseURL ("https://pins.example.com"),
+// authenticating with token; hc nil means http.DefaultClient.
+func NewClient(baseURL, token string, hc *http.Client) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("server URL %q: want http(s)://host[:port]", baseURL)
+	}
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return &Client{base: strings.TrimRight(baseURL, "/"), token: token, http: hc}, nil
+}
+
+// Set implements pins.Store: PUT /v1/pins/{name}. The server records the token's name as
+// UpdatedBy, and the verification outcome.
+func (c *Client) Set(ctx context.Context, p pins.Pin, expected string) (pins.Pin, error) {
+	var out pins.Pin
+	req := PutRequest{Repository: p.Repository, Digest: p.Digest, SourceSHA: p.SourceSHA, ExpectedDigest: expected}
+	err := c.do(ctx, http.MethodPut, pinPath(p.Name), req, &out)
+	return out, err
+}
+
+// Get implements pins.Store.
+func (c *Client) Get(ctx context.Context, name string) (pins.Pin, error) {
+	var out pins.Pin
+	err := c.do(ctx, http.MethodGet, pinPath(name), nil, &out)
+	return out, err
+}
+
+// List implements pins.Store.
+func (c *Client) List(ctx context.Context) ([]pins.Pin, error) {
+	var out ListResponse
+	err := c.do(ctx, http.MethodGet, "/v1/pins", nil, &out)
+	return out.Pins, err
+}
+
+// History implements pins.Store.
+func (c *Client) History(ctx context.Context, name string) ([]pins.Change, error) {
+	var out HistoryResponse
+	err := c.do(ctx, http.MethodGet, pinPath(name)+"/history", nil, &out)
+	return out.Changes, err
+}
+
+// Delete implements pins.Store. The server records the token's name, not by.
+func (c *Client) Delete(ctx context.Context, name, by string) error {
+	return c.do(ctx, http.MethodDelete, pinPath(name), nil, nil)
+}
+
+// Close implements pins.Store; it has nothing to release.
+func (c *Client) Close() error { return nil }
+
+// pinPath escapes name as one path segment: a '/' in it becomes %2F.
+func pinPath(name string) string { return "/v1/pins/" + url.PathEscape(name) }
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return fmt.Errorf("%s %s: reading response: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error *Error `json:"error"`
+		}
+		if json.Unmarshal(b, &e) != nil || e.Error == nil {
+			e.Error = &Error{Message: fmt.Sprintf("%s %s: %s", method, path, resp.Status)}
+		}
+		e.Error.Status = resp.StatusCode
+		if e.Error.Code == "" && resp.StatusCode == http.StatusNotFound {
+			e.Error.Code = CodeNotFound
+		}
+		return e.Error
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%s %s: decoding response: %w", method, path, err)
+	}
+	return nil
+}
