@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/shipshape-dev/shipshape/internal/plan"
+	"github.com/shipshape-dev/shipshape/internal/report"
 )
 
 // Diagnosis codes, in the order diagnoses of the same severity are reported.
@@ -75,7 +75,7 @@ func (a *auditor) diagnose(r *Report) []Diagnosis {
 		add(CodeOrphanedAttestations, Warning,
 			"expire untagged images with a rule such as "+untaggedRule+"; delete an index through a lifecycle policy or together with its children, never on its own",
 			"%s (%s) %s",
-			counted(c.OrphanedAttestations, "untagged manifest", "untagged manifests"), plan.Bytes(a.sizes.Only(a.orphanAtt)),
+			counted(c.OrphanedAttestations, "untagged manifest", "untagged manifests"), report.Bytes(a.sizes.Only(a.orphanAtt)),
 			pick(c.OrphanedAttestations,
 				"looks like a buildx attestation manifest whose index was deleted: no index lists it, so nothing pulls or verifies it",
 				"look like buildx attestation manifests whose index was deleted: no index lists them, so nothing pulls or verifies them"))
@@ -92,7 +92,7 @@ func (a *auditor) diagnose(r *Report) []Diagnosis {
 		add(CodeOrphanedReferrers, Warning,
 			"expire referrers without a subject with an untagged rule such as "+untaggedRule+" (with their subject gone they are ordinary images to it), and remove subjects together with their referrers",
 			"%s (%s) %s a subject that is no longer in the repository, so %s nothing",
-			counted(c.OrphanedReferrers, "referrer", "referrers"), plan.Bytes(a.sizes.Only(orphans)),
+			counted(c.OrphanedReferrers, "referrer", "referrers"), report.Bytes(a.sizes.Only(orphans)),
 			pick(c.OrphanedReferrers, "names", "name"), pick(c.OrphanedReferrers, "it signs or describes", "they sign or describe"))
 	}
 
@@ -167,9 +167,9 @@ func (a *auditor) diagnoseSuperseded(c *Counts, add func(string, Severity, strin
 	switch {
 	case held == 0: // sizes unknown, as for indexes in describe-images output
 	case below > 0:
-		msg += fmt.Sprintf("; with the %s under them they hold %s", counted(below, "manifest", "manifests"), plan.Bytes(held))
+		msg += fmt.Sprintf("; with the %s under them they hold %s", counted(below, "manifest", "manifests"), report.Bytes(held))
 	default:
-		msg += fmt.Sprintf("; they hold %s", plan.Bytes(held))
+		msg += fmt.Sprintf("; they hold %s", report.Bytes(held))
 	}
 	sev := Warning
 	fix := "expire untagged images with a rule such as " + untaggedRule + "; ECR removes an expired index's children in a later run"

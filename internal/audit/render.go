@@ -4,11 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/shipshape-dev/shipshape/internal/plan"
+	"github.com/shipshape-dev/shipshape/internal/report"
 )
 
 // WriteJSON writes the reports as an indented JSON array, the stable form for scripts.
@@ -33,12 +32,12 @@ const (
 // their fixes, the source's notes, then a summary of storage and of the policy. With color,
 // severities are coloured.
 func WriteTable(w io.Writer, reports []Report, color bool) error {
-	ew := &errWriter{w: w}
+	ew := &report.Writer{W: w}
 	for n, r := range reports {
 		if n > 0 {
 			fmt.Fprintln(ew)
 		}
-		fmt.Fprintf(ew, "Audit of %s", orUnknown(r.Repository))
+		fmt.Fprintf(ew, "Audit of %s", report.Repository(r.Repository))
 		if r.CapturedAt != nil {
 			fmt.Fprintf(ew, " captured %s", r.CapturedAt.Format(time.RFC3339))
 		}
@@ -47,12 +46,12 @@ func WriteTable(w io.Writer, reports []Report, color bool) error {
 		rs := rows(&r.Counts)
 		width := len("COUNT")
 		for _, row := range rs {
-			width = max(width, len(thousands(row.count)))
+			width = max(width, len(report.Thousands(row.count)))
 		}
 		tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 		fmt.Fprintf(tw, "WHAT\t%*s  MEANING\n", width, "COUNT")
 		for _, row := range rs {
-			fmt.Fprintf(tw, "%s\t%*s  %s\n", row.what, width, thousands(row.count), row.meaning)
+			fmt.Fprintf(tw, "%s\t%*s  %s\n", row.what, width, report.Thousands(row.count), row.meaning)
 		}
 		tw.Flush()
 
@@ -77,34 +76,34 @@ func WriteTable(w io.Writer, reports []Report, color bool) error {
 		fmt.Fprintln(ew)
 		s := r.Storage
 		fmt.Fprintf(ew, "Summary: %s images, %s stored, $%.2f a month at $%.2f per GB-month; %s\n",
-			thousands(r.Counts.Images), plan.Bytes(s.StoredBytes), s.MonthlyCostUSD, s.PricePerGBMonth, severities(r.Diagnoses))
+			report.Thousands(r.Counts.Images), report.Bytes(s.StoredBytes), s.MonthlyCostUSD, s.PricePerGBMonth, severities(r.Diagnoses))
 		fmt.Fprintf(ew, "Leftovers no tag reaches hold %s; attestation manifests alone hold %s.\n",
-			unreachable(&r), plan.Bytes(s.AttestationBytes))
+			unreachable(&r), report.Bytes(s.AttestationBytes))
 		if p := r.Policy; p != nil {
 			fmt.Fprintf(ew, "Policy at %s: %s expire, %s transition, %s keep; reclaims %s of %s stored%s, saving $%.2f a month.\n",
-				p.Now.Format(time.RFC3339), thousands(p.Expire), thousands(p.Transition), thousands(p.Keep),
-				plan.Bytes(p.ReclaimedBytes), plan.Bytes(s.StoredBytes), percent(p.ReclaimedBytes, s.StoredBytes), p.MonthlySavingsUSD)
+				p.Now.Format(time.RFC3339), report.Thousands(p.Expire), report.Thousands(p.Transition), report.Thousands(p.Keep),
+				report.Bytes(p.ReclaimedBytes), report.Bytes(s.StoredBytes), report.Percent(p.ReclaimedBytes, s.StoredBytes), p.MonthlySavingsUSD)
 		}
 	}
-	return ew.err
+	return ew.Err
 }
 
 // WriteMarkdown writes the reports for pull-request comments and job summaries.
 func WriteMarkdown(w io.Writer, reports []Report) error {
-	ew := &errWriter{w: w}
+	ew := &report.Writer{W: w}
 	for n, r := range reports {
 		if n > 0 {
 			fmt.Fprintln(ew)
 		}
 		s := r.Storage
-		fmt.Fprintf(ew, "### shipshape audit: `%s`\n\n", orUnknown(r.Repository))
+		fmt.Fprintf(ew, "### shipshape audit: `%s`\n\n", report.Repository(r.Repository))
 		fmt.Fprintf(ew, "**%s** images, **%s** stored, **$%.2f a month** at $%.2f per GB-month. Leftovers no tag reaches hold %s; attestation manifests alone hold %s.",
-			thousands(r.Counts.Images), plan.Bytes(s.StoredBytes), s.MonthlyCostUSD, s.PricePerGBMonth,
-			unreachable(&r), plan.Bytes(s.AttestationBytes))
+			report.Thousands(r.Counts.Images), report.Bytes(s.StoredBytes), s.MonthlyCostUSD, s.PricePerGBMonth,
+			unreachable(&r), report.Bytes(s.AttestationBytes))
 		if p := r.Policy; p != nil {
 			fmt.Fprintf(ew, " At %s the policy expires **%s**, transitions **%s** and keeps **%s** images, reclaiming **%s**%s and saving **$%.2f a month**.",
-				p.Now.Format(time.RFC3339), thousands(p.Expire), thousands(p.Transition), thousands(p.Keep),
-				plan.Bytes(p.ReclaimedBytes), percent(p.ReclaimedBytes, s.StoredBytes), p.MonthlySavingsUSD)
+				p.Now.Format(time.RFC3339), report.Thousands(p.Expire), report.Thousands(p.Transition), report.Thousands(p.Keep),
+				report.Bytes(p.ReclaimedBytes), report.Percent(p.ReclaimedBytes, s.StoredBytes), p.MonthlySavingsUSD)
 		}
 		fmt.Fprint(ew, "\n\n")
 		for _, d := range r.Diagnoses {
@@ -112,18 +111,18 @@ func WriteMarkdown(w io.Writer, reports []Report) error {
 			if d.Severity == Warning {
 				kind = "WARNING"
 			}
-			fmt.Fprintf(ew, "> [!%s]\n> **%s** (`%s`)\n>\n> Fix: %s\n\n", kind, mdEscape(d.Message), d.Code, mdEscape(d.Fix))
+			fmt.Fprintf(ew, "> [!%s]\n> **%s** (`%s`)\n>\n> Fix: %s\n\n", kind, report.Cell(d.Message), d.Code, report.Cell(d.Fix))
 		}
 		for _, note := range r.Notes {
-			fmt.Fprintf(ew, "> [!NOTE]\n> %s\n\n", mdEscape(note))
+			fmt.Fprintf(ew, "> [!NOTE]\n> %s\n\n", report.Cell(note))
 		}
 		fmt.Fprintln(ew, "| What | Count | Meaning |")
 		fmt.Fprintln(ew, "|---|---:|---|")
 		for _, row := range rows(&r.Counts) {
-			fmt.Fprintf(ew, "| %s | %s | %s |\n", row.what, thousands(row.count), mdEscape(row.meaning))
+			fmt.Fprintf(ew, "| %s | %s | %s |\n", row.what, report.Thousands(row.count), report.Cell(row.meaning))
 		}
 	}
-	return ew.err
+	return ew.Err
 }
 
 // row is one line of the counts table.
@@ -135,20 +134,20 @@ type row struct {
 
 func rows(c *Counts) []row {
 	indexes := fmt.Sprintf("%s one platform, %s of them with an attestation manifest",
-		counted(c.SinglePlatformIndexes, "lists", "list"), thousands(c.SinglePlatformWithAttestation))
+		counted(c.SinglePlatformIndexes, "lists", "list"), report.Thousands(c.SinglePlatformWithAttestation))
 	if c.IndexesWithUnknownChildren > 0 {
-		indexes += fmt.Sprintf("; children unknown for %s", thousands(c.IndexesWithUnknownChildren))
+		indexes += fmt.Sprintf("; children unknown for %s", report.Thousands(c.IndexesWithUnknownChildren))
 	}
 	if c.IndexesWithMissingChildren > 0 {
 		indexes += fmt.Sprintf("; %s missing manifests", counted(c.IndexesWithMissingChildren, "lists", "list"))
 	}
 	rs := []row{
-		{"images", c.Images, fmt.Sprintf("manifests of every kind: %s tagged, %s untagged", thousands(c.Tagged), thousands(c.Untagged))},
+		{"images", c.Images, fmt.Sprintf("manifests of every kind: %s tagged, %s untagged", report.Thousands(c.Tagged), report.Thousands(c.Untagged))},
 		{"indexes", c.Indexes, indexes},
 		{"platform images", c.PlatformImages, "image manifests an index lists for a platform"},
 		{"attestation manifests", c.AttestationManifests, "buildx provenance and SBOM manifests an index lists"},
 		{"referrers", c.Referrers, fmt.Sprintf("OCI 1.1 referrers of a manifest here: %s, %s, %s other",
-			counted(c.Signatures, "signature", "signatures"), counted(c.SBOMs, "SBOM", "SBOMs"), thousands(c.OtherReferrers))},
+			counted(c.Signatures, "signature", "signatures"), counted(c.SBOMs, "SBOM", "SBOMs"), report.Thousands(c.OtherReferrers))},
 		{"tag signatures", c.TagSignatures, "cosign signatures under sha256-<digest>.sig, .att or .sbom tags"},
 		{"superseded", c.Superseded, "untagged, listed by no index, referring to nothing"},
 	}
@@ -170,7 +169,7 @@ func rows(c *Counts) []row {
 // images count as live, so with any of them the figure is a lower bound.
 func unreachable(r *Report) string {
 	s := r.Storage
-	text := plan.Bytes(s.UnreachableBytes) + percent(s.UnreachableBytes, s.StoredBytes)
+	text := report.Bytes(s.UnreachableBytes) + report.Percent(s.UnreachableBytes, s.StoredBytes)
 	if r.Counts.Unattributed > 0 {
 		if s.UnreachableBytes == 0 {
 			return "an unknown amount (index children are unknown)"
@@ -190,37 +189,5 @@ func severities(ds []Diagnosis) string {
 			i++
 		}
 	}
-	return fmt.Sprintf("%s, %s info", counted(w, "warning", "warnings"), thousands(i))
-}
-
-// errWriter keeps the first write error so rendering code can write freely.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(b []byte) (int, error) {
-	if e.err != nil {
-		return len(b), nil
-	}
-	_, e.err = e.w.Write(b)
-	return len(b), nil
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "(unnamed repository)"
-	}
-	return s
-}
-
-func percent(part, whole int64) string {
-	if whole == 0 {
-		return ""
-	}
-	return fmt.Sprintf(" (%.0f%%)", float64(part)*100/float64(whole))
-}
-
-func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "\n", " ").Replace(s)
+	return fmt.Sprintf("%s, %s info", counted(w, "warning", "warnings"), report.Thousands(i))
 }

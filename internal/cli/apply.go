@@ -16,6 +16,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/registry"
+	"github.com/shipshape-dev/shipshape/internal/report"
 )
 
 func newApplyCmd(io IO) *cobra.Command {
@@ -128,7 +129,7 @@ plan was refused, or the check afterwards found a problem; 2 on a usage error.`,
 				}
 				return nil
 			}
-			question := fmt.Sprintf("Delete %d manifests from %s, reclaiming %s", pl.Summary.Expire, o.ref, plan.Bytes(pl.Summary.ReclaimedBytes))
+			question := fmt.Sprintf("Delete %d manifests from %s, reclaiming %s", pl.Summary.Expire, o.ref, report.Bytes(pl.Summary.ReclaimedBytes))
 			if !yes && !confirm(io, question) {
 				return errors.New("nothing deleted: apply deletes only with --yes, or when confirmed on a terminal")
 			}
@@ -247,7 +248,7 @@ func writeApplyResult(io IO, res *apply.Result, inv *inventory.Inventory, price 
 		what, res.Repository, res.Deleted, archived, res.Gone, res.Skipped, res.Failed)
 	if inv != nil && res.Deleted+res.Gone > 0 {
 		fmt.Fprintf(w, "Freed %s of blobs no remaining image references, saving $%.2f a month (the registry reclaims the space when it garbage-collects).\n",
-			plan.Bytes(reclaimed), saving)
+			report.Bytes(reclaimed), saving)
 	}
 	for _, p := range res.Problems {
 		fmt.Fprintf(w, "problem: %s\n", p)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/report"
 )
 
 // WriteJSON writes the plan as indented JSON, the stable form for scripts. It writes the
@@ -183,8 +184,8 @@ const (
 // WriteTable writes the plan for people: the rules, the images, then a summary. With color,
 // actions are coloured.
 func WriteTable(w io.Writer, p *Plan, color bool) error {
-	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "Plan for %s at %s\n\n", orUnknown(p.Repository), p.Now.Format(time.RFC3339))
+	ew := &report.Writer{W: w}
+	fmt.Fprintf(ew, "Plan for %s at %s\n\n", report.Repository(p.Repository), p.Now.Format(time.RFC3339))
 
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RULE\tIDENTIFIED\tSELECTED\tACTS ON\tBLOCKED\tWHAT")
@@ -210,12 +211,12 @@ func WriteTable(w io.Writer, p *Plan, color bool) error {
 
 	s := p.Summary
 	fmt.Fprintf(ew, "Summary: %s images: %s expire, %s transition, %s keep\n",
-		thousands(s.Images), thousands(s.Expire), thousands(s.Transition), thousands(s.Keep))
+		report.Thousands(s.Images), report.Thousands(s.Expire), report.Thousands(s.Transition), report.Thousands(s.Keep))
 	fmt.Fprintf(ew, "Reclaims %s of %s stored%s, saving $%.2f a month at $%.2f per GB-month.\n",
-		Bytes(s.ReclaimedBytes), Bytes(s.StoredBytes), percent(s.ReclaimedBytes, s.StoredBytes), s.MonthlySavingsUSD, s.PricePerGBMonth)
+		report.Bytes(s.ReclaimedBytes), report.Bytes(s.StoredBytes), report.Percent(s.ReclaimedBytes, s.StoredBytes), s.MonthlySavingsUSD, s.PricePerGBMonth)
 	if s.Transition > 0 {
 		fmt.Fprintf(ew, "Moves %s to archive storage (archived images cannot be pulled until restored, and are billed for at least 90 days).\n",
-			Bytes(s.TransitionedBytes))
+			report.Bytes(s.TransitionedBytes))
 	}
 	for _, warn := range p.Warnings {
 		fmt.Fprintf(ew, "warning: %s\n", warn)
@@ -235,7 +236,7 @@ func WriteTable(w io.Writer, p *Plan, color bool) error {
 			tw.Flush()
 		}
 	}
-	return ew.err
+	return ew.Err
 }
 
 func verdictText(v policy.Verdict, rule int) string {
@@ -247,26 +248,26 @@ func verdictText(v policy.Verdict, rule int) string {
 
 // WriteMarkdown writes the plan for pull-request comments and job summaries.
 func WriteMarkdown(w io.Writer, p *Plan) error {
-	ew := &errWriter{w: w}
+	ew := &report.Writer{W: w}
 	s := p.Summary
-	fmt.Fprintf(ew, "### shipshape plan: `%s`\n\n", orUnknown(p.Repository))
+	fmt.Fprintf(ew, "### shipshape plan: `%s`\n\n", report.Repository(p.Repository))
 	fmt.Fprintf(ew, "**%s** to expire, **%s** to transition, **%s** to keep, of %s images at %s. ",
-		thousands(s.Expire), thousands(s.Transition), thousands(s.Keep), thousands(s.Images), p.Now.Format(time.RFC3339))
+		report.Thousands(s.Expire), report.Thousands(s.Transition), report.Thousands(s.Keep), report.Thousands(s.Images), p.Now.Format(time.RFC3339))
 	fmt.Fprintf(ew, "Reclaims **%s** of %s stored%s, saving **$%.2f a month** at $%.2f per GB-month.\n\n",
-		Bytes(s.ReclaimedBytes), Bytes(s.StoredBytes), percent(s.ReclaimedBytes, s.StoredBytes), s.MonthlySavingsUSD, s.PricePerGBMonth)
+		report.Bytes(s.ReclaimedBytes), report.Bytes(s.StoredBytes), report.Percent(s.ReclaimedBytes, s.StoredBytes), s.MonthlySavingsUSD, s.PricePerGBMonth)
 	for _, warn := range p.Warnings {
-		fmt.Fprintf(ew, "> [!WARNING]\n> %s\n\n", mdEscape(warn))
+		fmt.Fprintf(ew, "> [!WARNING]\n> %s\n\n", report.Cell(warn))
 	}
 	if p.Refusal != "" {
-		fmt.Fprintf(ew, "> [!CAUTION]\n> Refused: %s\n\n", mdEscape(p.Refusal))
+		fmt.Fprintf(ew, "> [!CAUTION]\n> Refused: %s\n\n", report.Cell(p.Refusal))
 	}
 	if c := p.ECRPreview; c != nil {
 		fmt.Fprintf(ew, "%s.\n\n", c)
 		if len(c.Differences) > 0 {
 			fmt.Fprintln(ew, "| Digest | Tags | ECR | shipshape | shipshape's reason |\n|---|---|---|---|---|")
 			for _, d := range c.Differences {
-				fmt.Fprintf(ew, "| `%s` | %s | %s | %s | %s |\n", inventory.ShortDigest(d.Digest), mdEscape(tagText(d.Tags, 3)),
-					verdictText(d.Registry, d.RegistryRule), verdictText(d.Shipshape, d.ShipshapeRule), mdEscape(d.ShipshapeReason))
+				fmt.Fprintf(ew, "| `%s` | %s | %s | %s | %s |\n", inventory.ShortDigest(d.Digest), report.Cell(tagText(d.Tags, 3)),
+					verdictText(d.Registry, d.RegistryRule), verdictText(d.Shipshape, d.ShipshapeRule), report.Cell(d.ShipshapeReason))
 			}
 			fmt.Fprintln(ew)
 		}
@@ -274,33 +275,18 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	fmt.Fprintln(ew, "| Rule | Identified | Selected | Acts on | Blocked | What |")
 	fmt.Fprintln(ew, "|---:|---:|---:|---:|---:|---|")
 	for _, r := range p.Rules {
-		fmt.Fprintf(ew, "| %d | %d | %d | %d | %d | %s |\n", r.RulePriority, r.Identified, r.Selected, r.Acted, r.Blocked, mdEscape(ruleText(r)))
+		fmt.Fprintf(ew, "| %d | %d | %d | %d | %d | %s |\n", r.RulePriority, r.Identified, r.Selected, r.Acted, r.Blocked, report.Cell(ruleText(r)))
 	}
-	fmt.Fprintf(ew, "\n<details><summary>Images (%s)</summary>\n\n", thousands(len(p.Images)))
+	fmt.Fprintf(ew, "\n<details><summary>Images (%s)</summary>\n\n", report.Thousands(len(p.Images)))
 	fmt.Fprintln(ew, "| Action | Rule | Digest | Tags | Pushed | Size | Reason |")
 	fmt.Fprintln(ew, "|---|---:|---|---|---|---:|---|")
 	for _, it := range p.Images {
 		fmt.Fprintf(ew, "| %s | %s | `%s` | %s | %s | %s | %s |\n", it.Action, rulePriority(it.RulePriority),
-			inventory.ShortDigest(it.Digest), mdEscape(tagText(it.Tags, 3)), pushedText(it.PushedAt, "2006-01-02 15:04"),
-			sizeText(it), mdEscape(it.Reason))
+			inventory.ShortDigest(it.Digest), report.Cell(tagText(it.Tags, 3)), pushedText(it.PushedAt, "2006-01-02 15:04"),
+			sizeText(it), report.Cell(it.Reason))
 	}
 	fmt.Fprintln(ew, "\n</details>")
-	return ew.err
-}
-
-// errWriter keeps the first write error so rendering code can write freely.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(b []byte) (int, error) {
-	if e.err != nil {
-		return len(b), nil
-	}
-	n, err := e.w.Write(b)
-	e.err = err
-	return n, nil
+	return ew.Err
 }
 
 func colorOf(v policy.Verdict) string {
@@ -348,48 +334,5 @@ func sizeText(it Item) string {
 	if it.SizeBytes == 0 {
 		return "-"
 	}
-	return Bytes(it.SizeBytes)
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "(unnamed repository)"
-	}
-	return s
-}
-
-func percent(part, whole int64) string {
-	if whole == 0 {
-		return ""
-	}
-	return fmt.Sprintf(" (%.0f%%)", float64(part)*100/float64(whole))
-}
-
-// Bytes formats a byte count with binary units: "12.3 GiB".
-func Bytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "\n", " ").Replace(s)
+	return report.Bytes(it.SizeBytes)
 }

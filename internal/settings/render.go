@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
+
+	"github.com/shipshape-dev/shipshape/internal/report"
 )
 
 // Summary counts the outcomes by status.
@@ -59,7 +60,7 @@ const (
 // WriteTable writes one line per repository and setting, then the errors and a summary.
 // With color, statuses that are not unchanged are coloured.
 func WriteTable(w io.Writer, r Report, color bool) error {
-	ew := &errWriter{w: w}
+	ew := &report.Writer{W: w}
 	if len(r.Outcomes) > 0 {
 		tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "REGISTRY\tREPOSITORY\tSETTING\tSTATUS\tDETAIL")
@@ -77,27 +78,27 @@ func WriteTable(w io.Writer, r Report, color bool) error {
 		fmt.Fprintf(ew, "error: %s\n", e)
 	}
 	fmt.Fprintf(ew, "Summary: %s\n", r.Summary())
-	return ew.err
+	return ew.Err
 }
 
 // WriteMarkdown writes the report for pull-request comments and job summaries.
 func WriteMarkdown(w io.Writer, r Report) error {
-	ew := &errWriter{w: w}
+	ew := &report.Writer{W: w}
 	s := r.Summary()
 	fmt.Fprintf(ew, "### shipshape ensure\n\n**%d** updated, **%d** created, **%d** failed, **%d** drifted, %d unchanged, of %d settings.\n\n",
 		s.Updated, s.Created, s.Failed, s.Drifted, s.Unchanged, s.Settings)
 	for _, e := range r.Errors {
-		fmt.Fprintf(ew, "> [!CAUTION]\n> %s\n\n", mdEscape(e))
+		fmt.Fprintf(ew, "> [!CAUTION]\n> %s\n\n", report.Cell(e))
 	}
 	if len(r.Outcomes) == 0 {
-		return ew.err
+		return ew.Err
 	}
 	fmt.Fprintln(ew, "| Registry | Repository | Setting | Status | Detail | Reason |\n|---|---|---|---|---|---|")
 	for _, o := range r.Outcomes {
-		fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(o.Registry), mdEscape(repositoryText(o.Repository)),
-			o.Setting, o.Status, mdEscape(o.Detail), mdEscape(o.Reason))
+		fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s |\n", report.Cell(o.Registry), report.Cell(repositoryText(o.Repository)),
+			o.Setting, o.Status, report.Cell(o.Detail), report.Cell(o.Reason))
 	}
-	return ew.err
+	return ew.Err
 }
 
 func repositoryText(name string) string {
@@ -127,23 +128,4 @@ func colorOf(s Status) string {
 		return yellow
 	}
 	return ""
-}
-
-func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "\n", " ").Replace(s)
-}
-
-// errWriter keeps the first write error so rendering code can write freely.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(b []byte) (int, error) {
-	if e.err != nil {
-		return len(b), nil
-	}
-	n, err := e.w.Write(b)
-	e.err = err
-	return n, nil
 }
