@@ -25,6 +25,7 @@ func newApplyCmd(io IO) *cobra.Command {
 		yes, force, native bool
 		journalFile        string
 		output             string
+		batch              int
 	)
 	cmd := &cobra.Command{
 		Use:   "apply --policy FILE REPOSITORY (--yes | --native)",
@@ -86,7 +87,13 @@ plan was refused, or the check afterwards found a problem; 2 on a usage error.`,
 					return err
 				}
 			}
-			aopts := apply.Options{JournalPath: journalFile, Concurrency: min(in.registry.concurrency, apply.DefaultConcurrency), BatchSize: o.batch}
+			if batch < 0 {
+				return usageError("--batch-size must be positive, got %d", batch)
+			}
+			if batch == 0 {
+				batch = o.batch
+			}
+			aopts := apply.Options{JournalPath: journalFile, Concurrency: min(in.registry.concurrency, apply.DefaultConcurrency), BatchSize: batch}
 			if io.ErrTTY {
 				aopts.Progress = progress(io, "deleting")
 			}
@@ -152,6 +159,7 @@ plan was refused, or the check afterwards found a problem; 2 on a usage error.`,
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking")
 	cmd.Flags().BoolVar(&force, "force", false, "apply a plan even when it removes more than --max-delete-percent")
 	cmd.Flags().BoolVar(&native, "native", false, "Amazon ECR: set the policy as the repository's lifecycle policy instead of deleting (skipped when unchanged)")
+	cmd.Flags().IntVar(&batch, "batch-size", 0, "deletions between two re-checks of the tags (default 50; 100 on ECR, one BatchDeleteImage call); a re-check costs one tag list and, on an OCI registry, one HEAD per tag")
 	cmd.Flags().StringVar(&journalFile, "journal", "", "journal `FILE` (default: $XDG_STATE_HOME/shipshape/journal/HOST/REPOSITORY.jsonl)")
 	addOutputFlag(cmd, &output, formatTable, formatJSON)
 	return cmd
