@@ -98,14 +98,7 @@ func storedPolicyText(text string) string {
 // getLifecyclePolicy: GetLifecyclePolicy. The text comes back compact and with its rules
 // reordered by priority, as ECR returns it, not as it was put.
 func (s *Server) getLifecyclePolicy(body []byte) (any, *apiError) {
-	var in struct {
-		RegistryID     string `json:"registryId"`
-		RepositoryName string `json:"repositoryName"`
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	r, err := s.repository(in.RegistryID, in.RepositoryName)
+	r, err := s.repositoryIn(body)
 	if err != nil {
 		return nil, err
 	}
@@ -154,14 +147,7 @@ func (s *Server) putLifecyclePolicy(body []byte) (any, *apiError) {
 
 // deleteLifecyclePolicy: DeleteLifecyclePolicy.
 func (s *Server) deleteLifecyclePolicy(body []byte) (any, *apiError) {
-	var in struct {
-		RegistryID     string `json:"registryId"`
-		RepositoryName string `json:"repositoryName"`
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	r, err := s.repository(in.RegistryID, in.RepositoryName)
+	r, err := s.repositoryIn(body)
 	if err != nil {
 		return nil, err
 	}

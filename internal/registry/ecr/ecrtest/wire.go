@@ -131,6 +131,19 @@ func enum(member, value string, allowed ...string) *apiError {
 }
 
 // repository finds the repository a request names. s.mu is held.
+// repositoryIn decodes a request that names only a repository ({registryId,
+// repositoryName}) and looks the repository up.
+func (s *Server) repositoryIn(body []byte) (*repository, *apiError) {
+	var in struct {
+		RegistryID     string `json:"registryId"`
+		RepositoryName string `json:"repositoryName"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	return s.repository(in.RegistryID, in.RepositoryName)
+}
+
 func (s *Server) repository(registryID, name string) (*repository, *apiError) {
 	if name == "" {
 		return nil, modelViolation("repositoryName", "Member must not be null")
