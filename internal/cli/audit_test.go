@@ -170,8 +170,8 @@ func TestAuditErrors(t *testing.T) {
 		}
 	}
 	bad := writeFile(t, "bad.json", invalidPolicy)
-	if r := run(t, nil, "", "audit", "--images", exampleImages, "--policy", bad); r.code != 1 || !strings.Contains(r.stdout, bad+": rules[1].selection.countUnit") {
-		t.Errorf("audit with an invalid policy = %d %q", r.code, r.stdout)
+	if r := run(t, nil, "", "audit", "--images", exampleImages, "--policy", bad); r.code != 1 || r.stdout != "" || !strings.Contains(r.err, bad+": rules[1].selection.countUnit") {
+		t.Errorf("audit with an invalid policy = %d %q %q", r.code, r.stdout, r.err)
 	}
 	if r := run(t, nil, "", "audit", "--images", exampleImages, "--images", "no-such.json"); r.code != 1 ||
 		r.err != "shipshape: reading no-such.json: no such file or directory\n" || r.stdout != "" {

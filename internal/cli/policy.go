@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -54,13 +55,21 @@ func loadPolicyText(file string, text []byte) loadedPolicy {
 
 func (lp loadedPolicy) ok() bool { return lp.ioErr == nil && len(lp.errs) == 0 }
 
-// printProblems writes a policy's errors as "FILE: PATH: MESSAGE" lines (and as GitHub
-// Actions annotations there).
+// printProblems writes a policy's errors to standard error, for commands whose standard
+// output is something else: a plan, a report, a formatted policy. Standard output stays
+// empty, so that "shipshape plan -o json ... > plan.json" never leaves errors in the file.
 func printProblems(io IO, lp loadedPolicy) {
+	writeProblems(io.Err, inActions(io), lp)
+}
+
+// writeProblems writes a policy's errors to w as "FILE: PATH: MESSAGE" lines, and as GitHub
+// Actions annotations when actions is set. policy validate and lint write them to standard
+// output, where they are the command's report.
+func writeProblems(w io.Writer, actions bool, lp loadedPolicy) {
 	if lp.ioErr != nil {
-		fmt.Fprintf(io.Out, "%s: %v\n", lp.file, lp.ioErr)
-		if inActions(io) {
-			annotate(io.Out, "error", lp.file, 0, 0, lp.ioErr.Error())
+		fmt.Fprintf(w, "%s: %v\n", lp.file, lp.ioErr)
+		if actions {
+			annotate(w, "error", lp.file, 0, 0, lp.ioErr.Error())
 		}
 		return
 	}
@@ -68,12 +77,12 @@ func printProblems(io IO, lp loadedPolicy) {
 		loc := lp.file
 		if e.Path == "" && e.Line > 0 {
 			loc = fmt.Sprintf("%s:%d:%d", lp.file, e.Line, e.Column)
-			fmt.Fprintf(io.Out, "%s: %s\n", loc, e.Msg)
+			fmt.Fprintf(w, "%s: %s\n", loc, e.Msg)
 		} else {
-			fmt.Fprintf(io.Out, "%s: %s\n", loc, e.Error())
+			fmt.Fprintf(w, "%s: %s\n", loc, e.Error())
 		}
-		if inActions(io) {
-			annotate(io.Out, "error", lp.file, e.Line, e.Column, e.Error())
+		if actions {
+			annotate(w, "error", lp.file, e.Line, e.Column, e.Error())
 		}
 	}
 }
@@ -151,7 +160,7 @@ Exit status: 0 when every file is valid, 1 when any is not.`,
 					fmt.Fprintf(io.Out, "%s: valid (%s)\n", f, plural(len(lp.policy.Rules), "rule"))
 					continue
 				}
-				printProblems(io, lp)
+				writeProblems(io.Out, inActions(io), lp)
 			}
 			if output == formatJSON {
 				if err := writeJSON(io, reports); err != nil {
@@ -302,7 +311,7 @@ unless --strict is given. Invalid policies print their errors and exit 1.`,
 					if output == formatJSON {
 						reports = append(reports, rep)
 					} else {
-						printProblems(io, lp)
+						writeProblems(io.Out, inActions(io), lp)
 					}
 					continue
 				}

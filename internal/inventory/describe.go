@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +28,12 @@ const (
 // images get nil Children, since describe-images does not list them. Times are returned in
 // UTC. Fields shipshape does not use (imageScanStatus, imageScanFindingsSummary and whatever
 // AWS adds later) are ignored.
+//
+// What could make a plan act on the wrong image is an error naming its JSON path: a digest
+// that ValidDigest refuses, a tag that ValidTag refuses, a tag on two images or twice on one,
+// a digest listed twice, a size that is negative or beyond int64, and a key repeated in a
+// response or an image detail (a decoder would keep only the last: a repeated imageDetails
+// would hide the first list of images).
 func ReadDescribeImages(r io.Reader) (*Inventory, error) {
 	data, err := readAll(r)
 	if err != nil {
@@ -49,6 +56,7 @@ func readDescribeImages(data []byte) (*Inventory, error) {
 	n := bytes.Count(data, []byte(`Digest"`))
 	p.inv = &Inventory{Images: make([]Image, 0, n)}
 	p.seen = make(map[string]detailRef, n)
+	p.tagged = make(map[string]struct{})
 	err := p.parse()
 	if p.err != nil {
 		// The first bad image detail comes before any later syntax error.
@@ -68,12 +76,22 @@ func readDescribeImages(data []byte) (*Inventory, error) {
 // that does not parse) are kept in err and parsing goes on, since the position of the detail
 // is only known for sure at the end: "page 2: imageDetails[0]" or, with one page,
 // "imageDetails[0]".
+//
+// A digest listed twice is an error, never merged, even when both details agree: the pages
+// of one describe-images run never repeat an image, so a repeat means pages of different runs
+// (whose tags may have moved in between) or one page appended twice, and either may be
+// missing pages too.
 type describeParser struct {
 	lexer
 	inv *Inventory
 
 	units []describeUnit
 	seen  map[string]detailRef
+	// tagged holds the tags read so far, to find one on two images.
+	tagged map[string]struct{}
+	// others holds the keys of the current image detail that the parser ignores, to catch
+	// one repeated.
+	others [][]byte
 	// registry and repoAt record the first image's registryId and where it was; the
 	// repository is in inv.
 	registry string
@@ -90,7 +108,8 @@ type describeUnit struct {
 	n    int
 }
 
-// detailRef locates an image detail: its unit and its index there.
+// detailRef locates an image detail: its unit and its index there. An n of -1 stands for the
+// response object itself.
 type detailRef struct{ unit, n int }
 
 // detailError is an error in the image detail at ref; field names the member, if any. msg
@@ -103,19 +122,26 @@ type detailError struct {
 
 func (e *detailError) format(p *describeParser) error {
 	where := p.where(e.ref)
-	if e.field != "" {
+	switch {
+	case e.ref.n < 0:
+		where += e.field
+	case e.field != "":
 		where += "." + e.field
 	}
 	return fmt.Errorf("%s: %s", where, e.msg())
 }
 
-// where names the image detail at ref, as a JSON path.
+// where names the image detail at ref, as a JSON path. For a response (n -1) it gives only
+// the page, if there are several, for the caller to add the member.
 func (p *describeParser) where(ref detailRef) string {
 	var b strings.Builder
 	if len(p.units) > 1 {
 		b.WriteString("page ")
 		b.WriteString(strconv.Itoa(ref.unit + 1))
 		b.WriteString(": ")
+	}
+	if ref.n < 0 {
+		return b.String()
 	}
 	if p.units[ref.unit].page {
 		b.WriteString("imageDetails")
@@ -140,6 +166,17 @@ func (p *describeParser) failFunc(field string, msg func() string) {
 	}
 }
 
+// refOf locates the image detail of inv.Images[i], one of those read so far.
+func (p *describeParser) refOf(i int) detailRef {
+	for u, unit := range p.units {
+		if i < unit.n {
+			return detailRef{u, i}
+		}
+		i -= unit.n
+	}
+	return detailRef{len(p.units) - 1, i}
+}
+
 func (p *describeParser) parse() error {
 	for p.pos = skipSpace(p.data, p.pos); p.pos < len(p.data); p.pos = skipSpace(p.data, p.pos) {
 		switch p.data[p.pos] {
@@ -161,22 +198,35 @@ func (p *describeParser) parse() error {
 // page reads a describe-images response.
 func (p *describeParser) page() error {
 	start := p.pos
+	p.units = append(p.units, describeUnit{page: true})
+	unit := len(p.units) - 1
 	found := false
+	var keys [][]byte
 	more, err := p.beginObject()
 	for ; more; more, err = p.nextMember() {
 		key, err := p.key()
-		switch {
-		case err != nil:
-		case string(key) != "imageDetails" || found:
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(keys, func(k []byte) bool { return bytes.Equal(k, key) }) {
+			// A second imageDetails would be a second list of images, which a decoder
+			// would keep instead of the first.
+			if p.err == nil {
+				p.err = &detailError{detailRef{unit, -1}, string(key), func() string { return "duplicate key" }}
+			}
 			err = p.skipValue()
-		case p.peek() == 'n':
-			found = true
-			p.units = append(p.units, describeUnit{page: true})
-			err = p.literal("null")
-		default:
-			found = true
-			p.units = append(p.units, describeUnit{page: true})
-			err = p.details()
+		} else {
+			keys = append(keys, key)
+			switch {
+			case string(key) != "imageDetails":
+				err = p.skipValue()
+			case p.peek() == 'n':
+				found = true
+				err = p.literal("null")
+			default:
+				found = true
+				err = p.details()
+			}
 		}
 		if err != nil {
 			return err
@@ -252,51 +302,53 @@ func (p *describeParser) detail() error {
 		return p.syntaxError("want an image detail (a JSON object)")
 	}
 	p.inv.Images = append(p.inv.Images, Image{})
-	img := &p.inv.Images[len(p.inv.Images)-1]
+	i := len(p.inv.Images) - 1
+	img := &p.inv.Images[i]
 	var repo, registry []byte
 	var artifactType string
+	var seen keySet
+	p.others = p.others[:0]
 	more, err := p.beginObject()
 	for ; more; more, err = p.nextMember() {
 		key, err := p.key()
 		if err != nil {
 			return err
 		}
-		switch string(key) {
-		case "registryId":
+		m := detailField(key)
+		if !p.newKey(&seen, m, key) {
+			p.fail(string(key), "duplicate key")
+			m = fieldIgnored
+		}
+		switch m {
+		case fieldRegistryID:
 			registry, err = p.stringField(key)
-		case "repositoryName":
+		case fieldRepositoryName:
 			repo, err = p.stringField(key)
-		case "imageDigest":
-			var b []byte
-			if b, err = p.stringField(key); len(b) > 0 {
-				img.Digest = string(b)
-			}
-		case "imageTags":
+		case fieldImageDigest:
+			img.Digest, err = p.digestField(key)
+		case fieldImageTags:
 			img.Tags, err = p.tagsField(key)
-		case "imageSizeInBytes":
+		case fieldImageSizeInBytes:
 			img.SizeBytes, err = p.sizeField(key)
-		case "imagePushedAt":
+		case fieldImagePushedAt:
 			img.PushedAt, err = p.timeField(key)
-		case "lastRecordedPullTime":
+		case fieldLastRecordedPullTime:
 			img.LastPulledAt, err = p.timeField(key)
-		case "lastArchivedAt":
+		case fieldLastArchivedAt:
 			img.LastArchivedAt, err = p.timeField(key)
-		case "lastActivatedAt":
+		case fieldLastActivatedAt:
 			img.LastActivatedAt, err = p.timeField(key)
-		case "imageManifestMediaType":
+		case fieldImageManifestMediaType:
 			var b []byte
 			b, err = p.stringField(key)
 			img.MediaType = p.interned.intern(b)
-		case "artifactMediaType":
+		case fieldArtifactMediaType:
 			var b []byte
 			b, err = p.stringField(key)
 			artifactType = p.interned.intern(b)
-		case "subjectManifestDigest":
-			var b []byte
-			if b, err = p.stringField(key); len(b) > 0 {
-				img.Subject = string(b)
-			}
-		case "imageStatus":
+		case fieldSubjectManifestDigest:
+			img.Subject, err = p.digestField(key)
+		case fieldImageStatus:
 			var b []byte
 			b, err = p.stringField(key)
 			status, serr := parseStatus(p.interned.intern(b))
@@ -345,7 +397,116 @@ func (p *describeParser) detail() error {
 			p.seen[img.Digest] = ref
 		}
 	}
+	p.checkTags(i)
 	return nil
+}
+
+// checkTags checks the tags of inv.Images[i], the image just read: each must be valid, on no
+// other image, and listed once. Two images with one tag cannot both be what it names, and a
+// plan that took either would keep or delete the wrong one.
+func (p *describeParser) checkTags(i int) {
+	img := &p.inv.Images[i]
+	for k, tag := range img.Tags {
+		if p.err != nil {
+			return // nothing more would be reported
+		}
+		if err := ValidTag(tag); err != nil {
+			p.fail("imageTags"+index(k), "%v", err)
+			return
+		}
+		size := len(p.tagged)
+		if p.tagged[tag] = struct{}{}; len(p.tagged) > size {
+			continue // a new tag, found with one map operation
+		}
+		if prev := taggedBefore(p.inv.Images, i, tag); prev < 0 {
+			first := slices.Index(img.Tags, tag)
+			p.fail("imageTags"+index(k), "duplicate tag %q (also at imageTags%s)", tag, index(first))
+		} else {
+			other, digest := p.inv.Images[prev].Digest, img.Digest
+			p.failFunc("imageTags"+index(k), func() string {
+				return fmt.Sprintf("tag %q on two images: %s (%s) and %s", tag, other, p.where(p.refOf(prev)), digest)
+			})
+		}
+	}
+}
+
+// Members of an image detail that the parser reads, numbered for a keySet.
+const (
+	fieldIgnored = iota - 1
+	fieldRegistryID
+	fieldRepositoryName
+	fieldImageDigest
+	fieldImageTags
+	fieldImageSizeInBytes
+	fieldImagePushedAt
+	fieldLastRecordedPullTime
+	fieldLastArchivedAt
+	fieldLastActivatedAt
+	fieldImageManifestMediaType
+	fieldArtifactMediaType
+	fieldSubjectManifestDigest
+	fieldImageStatus
+)
+
+func detailField(key []byte) int {
+	switch string(key) {
+	case "registryId":
+		return fieldRegistryID
+	case "repositoryName":
+		return fieldRepositoryName
+	case "imageDigest":
+		return fieldImageDigest
+	case "imageTags":
+		return fieldImageTags
+	case "imageSizeInBytes":
+		return fieldImageSizeInBytes
+	case "imagePushedAt":
+		return fieldImagePushedAt
+	case "lastRecordedPullTime":
+		return fieldLastRecordedPullTime
+	case "lastArchivedAt":
+		return fieldLastArchivedAt
+	case "lastActivatedAt":
+		return fieldLastActivatedAt
+	case "imageManifestMediaType":
+		return fieldImageManifestMediaType
+	case "artifactMediaType":
+		return fieldArtifactMediaType
+	case "subjectManifestDigest":
+		return fieldSubjectManifestDigest
+	case "imageStatus":
+		return fieldImageStatus
+	}
+	return fieldIgnored
+}
+
+// newKey reports whether key, member m of the current image detail (fieldIgnored for one
+// the parser skips), was not read before in the detail. The values of skipped members are
+// not looked into.
+func (p *describeParser) newKey(seen *keySet, m int, key []byte) bool {
+	if m != fieldIgnored {
+		return seen.add(m)
+	}
+	for _, k := range p.others {
+		if bytes.Equal(k, key) {
+			return false
+		}
+	}
+	p.others = append(p.others, key)
+	return true
+}
+
+// digestField reads a digest, or null. An invalid digest is recorded as an error in the detail.
+func (p *describeParser) digestField(key []byte) (string, error) {
+	b, err := p.stringField(key)
+	if len(b) == 0 {
+		return "", err
+	}
+	d := string(b)
+	if derr := ValidDigest(d); derr != nil {
+		p.fail(string(key), "%v", derr)
+	}
+	return d, err
 }
 
 // stringField reads a string or null. Another type is recorded as an error in the detail.
@@ -405,11 +566,11 @@ func (p *describeParser) sizeField(key []byte) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, ok := digits(b)
-	if !ok || len(b) > 18 {
-		p.fail(string(key), "want a number of bytes, got %s", b)
+	n, serr := parseSize(b)
+	if serr != nil {
+		p.fail(string(key), "%v", serr)
 	}
-	return int64(n), nil
+	return n, nil
 }
 
 // timeField reads an RFC 3339 string, a number of seconds since the epoch, or null.

@@ -3,6 +3,7 @@ package inventory_test
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,23 @@ const (
 	digestA = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	digestB = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 	digestC = "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+	digestD = "sha256:dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+	digestE = "sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+	digestF = "sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
 )
+
+// digestOf returns a sha256 digest whose hex digits repeat pattern, e.g. digestOf("c0").
+func digestOf(pattern string) string {
+	return "sha256:" + strings.Repeat(pattern, 64/len(pattern))
+}
+
+// long expands the short digests "sha256:a" to "sha256:f" in a JSON test input into digestA
+// to digestF, so that inputs stay short to read.
+func long(s string) string { return shortDigests.Replace(s) }
+
+var shortDigests = strings.NewReplacer(
+	`"sha256:a"`, `"`+digestA+`"`, `"sha256:b"`, `"`+digestB+`"`, `"sha256:c"`, `"`+digestC+`"`,
+	`"sha256:d"`, `"`+digestD+`"`, `"sha256:e"`, `"`+digestE+`"`, `"sha256:f"`, `"`+digestF+`"`)
 
 // detail returns an image detail of repository team/app with the given digest and extra members.
 func detail(digest string, members ...string) string {
@@ -134,8 +151,12 @@ func TestReadDescribeImages(t *testing.T) {
 		want: &inventory.Inventory{Images: []inventory.Image{}},
 	}, {
 		name: "escapes",
-		in:   `{"imageDetails": [{"repositoryName": "team\/app", "imageDigest": "sha256:\u0061", "imageTags": ["a\"b"]}]}`,
-		want: &inventory.Inventory{Repository: "team/app", Images: []inventory.Image{{Digest: "sha256:a", Tags: []string{`a"b`}}}},
+		in:   `{"imageDetails": [{"repositoryName": "team\/app", "imageDigest": "sha256:\u0061` + digestA[len("sha256:a"):] + `", "imageT\u0061gs": ["v\u0031"]}]}`,
+		want: &inventory.Inventory{Repository: "team/app", Images: []inventory.Image{{Digest: digestA, Tags: []string{"v1"}}}},
+	}, {
+		name: "largest size, other algorithm",
+		in:   page(detail("blake3.x_y:AZaz09=_-", `"imageSizeInBytes": 9223372036854775807`)),
+		want: &inventory.Inventory{Repository: "team/app", Images: []inventory.Image{{Digest: "blake3.x_y:AZaz09=_-", SizeBytes: math.MaxInt64}}},
 	}, {
 		name: "docker config is not an artifact type",
 		in: page(`{"imageDigest": "` + digestA + `", "imageManifestMediaType": "application/vnd.docker.distribution.manifest.v2+json",
@@ -210,7 +231,7 @@ func TestReadDescribeImagesErrors(t *testing.T) {
 		want: "no describe-images output",
 	}, {
 		name: "bad time",
-		in:   page(detail(digestA), detail(digestB), detail(digestC), detail("sha256:d", `"imagePushedAt": "yesterday"`)),
+		in:   page(detail(digestA), detail(digestB), detail(digestC), detail(digestD, `"imagePushedAt": "yesterday"`)),
 		want: `imageDetails[3].imagePushedAt: cannot parse "yesterday" as a time (want RFC 3339 or epoch seconds)`,
 	}, {
 		name: "time out of range",
@@ -282,12 +303,12 @@ func TestReadDescribeImagesErrors(t *testing.T) {
 		want: `imageDetails[0].imagePushedAt: cannot parse "soon" as a time (want RFC 3339 or epoch seconds)`,
 	}, {
 		name: "malformed",
-		in:   "{\n  \"imageDetails\": [\n    {\"imageDigest\": \"sha256:a\" \"imageTags\": []}\n  ]\n}",
-		want: `line 3, column 32: unexpected '"', want ',' or '}' after object member`,
+		in:   "{\n  \"imageDetails\": [\n    {\"imageDigest\": \"" + digestA + "\" \"imageTags\": []}\n  ]\n}",
+		want: `line 3, column 95: unexpected '"', want ',' or '}' after object member`,
 	}, {
 		name: "truncated",
-		in:   "{\n  \"imageDetails\": [\n    {\"imageDigest\": \"sha256:a\"",
-		want: "line 3, column 31: unexpected end of input",
+		in:   "{\n  \"imageDetails\": [\n    {\"imageDigest\": \"" + digestA + "\"",
+		want: "line 3, column 94: unexpected end of input",
 	}, {
 		name: "unterminated string",
 		in:   `{"imageDetails": [{"imageDigest": "sha256:a`,
@@ -324,6 +345,118 @@ func TestReadDescribeImagesErrors(t *testing.T) {
 		name: "UTF-16",
 		in:   "\xFF\xFE{\x00",
 		want: "input is UTF-16 encoded; convert it to UTF-8",
+	}, {
+		name: "short digest",
+		in:   page(detail(digestA), detail("sha256:a")),
+		want: `imageDetails[1].imageDigest: invalid digest "sha256:a": want 64 lower-case hex digits after sha256:`,
+	}, {
+		name: "upper-case digest",
+		in:   page(detail(strings.ToUpper(digestA))),
+		want: `imageDetails[0].imageDigest: invalid digest "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA": algorithm "SHA256" is not lower-case letters and digits separated by single '+', '.', '_' or '-'`,
+	}, {
+		name: "upper-case hex",
+		in:   page(detail("sha256:" + strings.ToUpper(digestA[7:]))),
+		want: `imageDetails[0].imageDigest: invalid digest "sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA": want 64 lower-case hex digits after sha256:`,
+	}, {
+		name: "digest without algorithm",
+		in:   page(detail("aaaa")),
+		want: `imageDetails[0].imageDigest: invalid digest "aaaa": want algorithm:encoded, such as sha256:<64 hex digits>`,
+	}, {
+		name: "digest with a path",
+		in:   page(detail("sha256:../" + digestA[10:])),
+		want: `imageDetails[0].imageDigest: invalid digest "sha256:../aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa": character '.' after the colon (want letters, digits, '=', '_' and '-')`,
+	}, {
+		name: "short sha512",
+		in:   page(detail("sha512:" + digestA[7:])),
+		want: `imageDetails[0].imageDigest: invalid digest "sha512:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa": want 128 lower-case hex digits after sha512:`,
+	}, {
+		name: "bad subject",
+		in:   page(detail(digestA), detail(digestB, `"subjectManifestDigest": "sha256:a\u0000"`)),
+		want: `imageDetails[1].subjectManifestDigest: invalid digest "sha256:a\x00": character '\x00' after the colon (want letters, digits, '=', '_' and '-')`,
+	}, {
+		name: "size beyond int64",
+		in:   page(detail(digestA, `"imageSizeInBytes": 99999999999999999999`)),
+		want: "imageDetails[0].imageSizeInBytes: want a number of bytes, got 99999999999999999999 (more than 9223372036854775807)",
+	}, {
+		name: "size one beyond int64",
+		in:   page(detail(digestA, `"imageSizeInBytes": 9223372036854775808`)),
+		want: "imageDetails[0].imageSizeInBytes: want a number of bytes, got 9223372036854775808 (more than 9223372036854775807)",
+	}, {
+		name: "size in exponent form",
+		in:   page(detail(digestA, `"imageSizeInBytes": 1e3`)),
+		want: "imageDetails[0].imageSizeInBytes: want a number of bytes, got 1e3",
+	}, {
+		name: "tag with NUL",
+		in:   page(detail(digestA), detail(digestB), detail(digestC), detail(digestD, `"imageTags": ["v1", "v1\u0000rc"]`)),
+		want: `imageDetails[3].imageTags[1]: invalid tag "v1\x00rc": character '\x00' (want letters, digits, '_', '.' and '-')`,
+	}, {
+		name: "tag of invalid UTF-8",
+		in:   page(detail(digestA, "\"imageTags\": [\"v\xff\"]")),
+		want: "imageDetails[0].imageTags[0]: invalid tag \"v\uFFFD\": invalid UTF-8 (want letters, digits, '_', '.' and '-')",
+	}, {
+		name: "tag with a plus",
+		in:   page(detail(digestA, `"imageTags": ["v1.0+build.5"]`)),
+		want: `imageDetails[0].imageTags[0]: invalid tag "v1.0+build.5": character '+' (want letters, digits, '_', '.' and '-')`,
+	}, {
+		name: "tag starting with a dot",
+		in:   page(detail(digestA, `"imageTags": [".hidden"]`)),
+		want: `imageDetails[0].imageTags[0]: invalid tag ".hidden": starts with '.' (want a letter, digit or '_' first)`,
+	}, {
+		name: "empty tag",
+		in:   page(detail(digestA, `"imageTags": ["v1", ""]`)),
+		want: `imageDetails[0].imageTags[1]: invalid tag "": want 1 to 300 letters, digits, '_', '.' and '-'`,
+	}, {
+		name: "tag too long",
+		in:   page(detail(digestA, `"imageTags": ["`+strings.Repeat("a", 301)+`"]`)),
+		want: `imageDetails[0].imageTags[0]: invalid tag "` + strings.Repeat("a", 80) + `"…: 301 characters (want at most 300)`,
+	}, {
+		name: "tag on two images",
+		in:   page(detail(digestA, `"imageTags": ["v1", "latest"]`), detail(digestB), detail(digestC), detail(digestD, `"imageTags": ["v2", "latest"]`)),
+		want: `imageDetails[3].imageTags[1]: tag "latest" on two images: ` + digestA + ` (imageDetails[0]) and ` + digestD,
+	}, {
+		name: "tag on two images in two pages",
+		in:   page(detail(digestA, `"imageTags": ["latest"]`)) + page(detail(digestB, `"imageTags": ["latest"]`)),
+		want: `page 2: imageDetails[0].imageTags[0]: tag "latest" on two images: ` + digestA + ` (page 1: imageDetails[0]) and ` + digestB,
+	}, {
+		name: "tag on two images before a later error",
+		in:   page(detail(digestA, `"imageTags": ["latest"]`), detail(digestB, `"imageTags": ["latest"]`), detail(digestC, `"imagePushedAt": "soon"`)),
+		want: `imageDetails[1].imageTags[0]: tag "latest" on two images: ` + digestA + ` (imageDetails[0]) and ` + digestB,
+	}, {
+		name: "tag twice on one image",
+		in:   page(detail(digestA, `"imageTags": ["v1", "latest", "v1"]`)),
+		want: `imageDetails[0].imageTags[2]: duplicate tag "v1" (also at imageTags[0])`,
+	}, {
+		name: "same page twice",
+		in:   page(detail(digestA, `"imageTags": ["v1"]`)) + page(detail(digestA, `"imageTags": ["v1"]`)),
+		want: "page 2: imageDetails[0].imageDigest: duplicate digest " + digestA + " (also at page 1: imageDetails[0])",
+	}, {
+		name: "repeated imageDigest",
+		in:   page(detail(digestA), detail(digestB, `"imageDigest": "`+digestC+`"`)),
+		want: "imageDetails[1].imageDigest: duplicate key",
+	}, {
+		name: "repeated imageDigest, escaped",
+		in:   page(detail(digestA, `"image\u0044igest": "`+digestC+`"`)),
+		want: "imageDetails[0].imageDigest: duplicate key",
+	}, {
+		name: "repeated imageTags",
+		in:   page(detail(digestA, `"imageTags": ["v1"]`, `"imageTags": []`)),
+		want: "imageDetails[0].imageTags: duplicate key",
+	}, {
+		name: "repeated ignored key",
+		in:   page(detail(digestA, `"imageScanStatus": {}`, `"imageScanStatus": {}`)),
+		want: "imageDetails[0].imageScanStatus: duplicate key",
+	}, {
+		name: "repeated imageDetails",
+		in:   `{"imageDetails": [` + detail(digestA) + `], "imageDetails": [` + detail(digestB) + `]}`,
+		want: "imageDetails: duplicate key",
+	}, {
+		name: "repeated imageDetails in second page",
+		in:   page(detail(digestA)) + `{"imageDetails": [], "nextToken": null, "imageDetails": [` + detail(digestB) + `]}`,
+		want: "page 2: imageDetails: duplicate key",
+	}, {
+		name: "repeated nextToken",
+		in:   `{"nextToken": "a", "imageDetails": [], "nextToken": "b"}`,
+		want: "nextToken: duplicate key",
 	}} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -355,7 +488,7 @@ func TestWriteDescribeImages(t *testing.T) {
 			PushedAt:     utc("2026-05-01T09:59:59.123456789Z"),
 			LastPulledAt: utc("2026-05-31T23:00:00Z"),
 			SizeBytes:    150_000_000,
-			Config:       &inventory.Blob{Digest: "sha256:c0", Size: 5000},
+			Config:       &inventory.Blob{Digest: digestOf("c0"), Size: 5000},
 			Labels:       map[string]string{"org.opencontainers.image.revision": "abc"},
 		}, {
 			Digest:         digestB,

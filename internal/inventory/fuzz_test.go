@@ -9,13 +9,27 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-// FuzzRead feeds arbitrary bytes to the format-sniffing reader. It must never panic, and
-// anything it accepts must survive a snapshot round trip unchanged.
+// FuzzRead feeds arbitrary bytes to the format-sniffing reader. It must never panic; anything
+// it accepts must hold only valid digests, tags and sizes, no digest twice and no tag on two
+// images, and must survive a snapshot round trip unchanged.
 func FuzzRead(f *testing.F) {
-	f.Add([]byte(`{"imageDetails":[{"imageDigest":"sha256:a","imageTags":["v1"],"imagePushedAt":"2026-05-01T10:00:00+02:00"}]}`))
-	f.Add([]byte(`[{"imageDetails":[{"imageDigest":"sha256:a","imagePushedAt":1714557600.5}]},{"imageDetails":[]}]`))
-	f.Add([]byte(`{"kind":"shipshape.snapshot","version":1,"images":[{"digest":"sha256:a","children":[{"digest":"sha256:b"}]},{"digest":"sha256:b","subject":"sha256:a"}]}`))
-	f.Add([]byte("{\"imageDetails\": [\n{\"imageDigest\": \"sha256:\\u00e9\"}\n]}\n{\"imageDetails\": []}"))
+	a, b := digestA, digestB
+	// Accepted shapes.
+	f.Add([]byte(`{"imageDetails":[{"imageDigest":"` + a + `","imageTags":["v1"],"imagePushedAt":"2026-05-01T10:00:00+02:00"}]}`))
+	f.Add([]byte(`[{"imageDetails":[{"imageDigest":"` + a + `","imagePushedAt":1714557600.5}]},{"imageDetails":[]}]`))
+	f.Add([]byte(`{"kind":"shipshape.snapshot","version":1,"images":[{"digest":"` + a + `","children":[{"digest":"` + b + `"}]},{"digest":"` + b + `","subject":"` + a + `","config":{"digest":"` + digestC + `","size":9223372036854775807}}]}`))
+	f.Add([]byte("{\"imageDetails\": [\n{\"imageDigest\": \"sha256:\\u0061" + a[len("sha256:a"):] + "\", \"imageTags\": [\"v\\u0031\"]}\n]}\n{\"imageDetails\": []}"))
+	f.Add([]byte(`[{"imageDigest":"blake3.x_y:AZaz09=_-"}]`))
+	// Rejected shapes, whose neighbours the fuzzer should explore.
+	f.Add([]byte(`{"imageDetails":[{"imageDigest":"sha256:a"}]}`))
+	f.Add([]byte(`{"imageDetails":[{"imageDigest":"` + a + `","imageDigest":"` + b + `"}]}`))
+	f.Add([]byte(`{"imageDetails":[{"imageDigest":"` + a + `"}],"imageDetails":[{"imageDigest":"` + b + `"}]}`))
+	f.Add([]byte(`{"imageDetails":[{"imageDigest":"` + a + `","imageTags":["v1"]},{"imageDigest":"` + b + `","imageTags":["v1"]}]}`))
+	f.Add([]byte(`{"imageDetails":[{"imageDigest":"` + a + `","imageTags":["v1","v1"]}]}`))
+	f.Add([]byte(`{"imageDetails":[{"imageDigest":"` + a + `","imageTags":["v\u0000","` + "\xff" + `"]}]}`))
+	f.Add([]byte(`{"imageDetails":[{"imageDigest":"` + a + `","imageSizeInBytes":99999999999999999999}]}`))
+	f.Add([]byte(`{"kind":"shipshape.snapshot","version":1,"images":[{"digest":"` + a + `","tags":["x"],"layers":[{"digest":"sha512:0","size":-1}],"labels":{"k":"1","k":"2"}}]}`))
+	f.Add([]byte(`{"kind":"shipshape.snapshot","version":1,"images":[{"digest":"` + a + `","tags":["v1"]},{"digest":"` + a + `","tags":["v1"]}]}`))
 	if b, err := os.ReadFile("../../examples/describe-images.json"); err == nil && len(b) > 4096 {
 		f.Add(b[:4096])
 	}
@@ -24,6 +38,7 @@ func FuzzRead(f *testing.F) {
 		if err != nil {
 			return
 		}
+		checkAccepted(t, inv)
 		var buf bytes.Buffer
 		if err := inventory.WriteSnapshot(&buf, inv); err != nil {
 			t.Fatalf("WriteSnapshot() = %v for an inventory Read accepted", err)
@@ -43,4 +58,53 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("snapshot round trip is not stable:\n%s\n---\n%s", buf.Bytes(), buf2.Bytes())
 		}
 	})
+}
+
+// checkAccepted checks what the readers promise of an inventory they accept.
+func checkAccepted(t *testing.T, inv *inventory.Inventory) {
+	t.Helper()
+	digest := func(what, d string, optional bool) {
+		if d == "" && optional {
+			return
+		}
+		if err := inventory.ValidDigest(d); err != nil {
+			t.Fatalf("Read() accepted %s %q: %v", what, d, err)
+		}
+	}
+	size := func(what string, n int64) {
+		if n < 0 {
+			t.Fatalf("Read() accepted %s %d", what, n)
+		}
+	}
+	digests := map[string]bool{}
+	tagged := map[string]string{}
+	for _, img := range inv.Images {
+		digest("digest", img.Digest, false)
+		digest("subject", img.Subject, true)
+		if digests[img.Digest] {
+			t.Fatalf("Read() accepted digest %s twice", img.Digest)
+		}
+		digests[img.Digest] = true
+		for _, c := range img.Children {
+			digest("child", c.Digest, false)
+		}
+		if img.Config != nil {
+			digest("config", img.Config.Digest, false)
+			size("config size", img.Config.Size)
+		}
+		for _, l := range img.Layers {
+			digest("layer", l.Digest, false)
+			size("layer size", l.Size)
+		}
+		size("sizeBytes", img.SizeBytes)
+		for _, tag := range img.Tags {
+			if err := inventory.ValidTag(tag); err != nil {
+				t.Fatalf("Read() accepted tag %q: %v", tag, err)
+			}
+			if other, ok := tagged[tag]; ok {
+				t.Fatalf("Read() accepted tag %q on %s and %s", tag, other, img.Digest)
+			}
+			tagged[tag] = img.Digest
+		}
+	}
 }

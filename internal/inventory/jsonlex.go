@@ -98,6 +98,21 @@ type lexer struct {
 	pos  int
 }
 
+// keySet records which of an object's members were read, numbered by the reader, so that a
+// repeated key is caught: a JSON decoder keeps the last value of a repeated key silently,
+// and a repeated imageDetails or digest would hide images from the plan.
+type keySet uint32
+
+// add marks member f and reports whether it was not marked before.
+func (s *keySet) add(f int) bool {
+	bit := keySet(1) << f
+	if *s&bit != 0 {
+		return false
+	}
+	*s |= bit
+	return true
+}
+
 // syntaxError is malformed JSON. Its message starts with the line and column.
 type syntaxError struct{ msg string }
 

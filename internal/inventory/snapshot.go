@@ -67,8 +67,10 @@ func looksLikeSnapshot(data []byte) bool {
 
 // ReadSnapshot reads a shipshape snapshot, as WriteSnapshot writes it. It is strict: fields it
 // does not know (names are case-sensitive) are errors, and so are values of the wrong type, a
-// kind other than "shipshape.snapshot", a version other than 1, a missing digest and a digest
-// listed twice. Times are returned in UTC.
+// key repeated in an object, a kind other than "shipshape.snapshot", a version other than 1,
+// a missing digest, a digest listed twice, a digest that ValidDigest refuses, a tag that
+// ValidTag refuses, a tag on two images or twice on one, and a size that is negative or
+// beyond int64. Times are returned in UTC.
 func ReadSnapshot(r io.Reader) (*Inventory, error) {
 	data, err := readAll(r)
 	if err != nil {
@@ -97,11 +99,15 @@ func readSnapshot(data []byte) (*Inventory, error) {
 // nil if they are fine, missing, or cannot be found.
 func snapshotHeader(data []byte) error {
 	l := &lexer{data: data}
+	var seen keySet
 	more, err := l.beginObject()
 	for ; more && err == nil; more, err = l.nextMember() {
 		key, err := l.key()
 		if err != nil {
 			return nil
+		}
+		if m := snapshotMember(key); m != memberUnknown && !seen.add(m) {
+			return nil // a repeated key, which the full read reports
 		}
 		switch string(key) {
 		case "kind":
@@ -116,7 +122,7 @@ func snapshotHeader(data []byte) error {
 		case "version":
 			if c := l.peek(); '0' <= c && c <= '9' {
 				if b, err := l.number(); err == nil {
-					if v, ok := digits(b); ok {
+					if v, ok := digits(b); ok && len(b) <= 9 {
 						if err := checkVersion(v); err != nil {
 							return err
 						}
@@ -186,16 +192,17 @@ func index(n int) string { return "[" + strconv.Itoa(n) + "]" }
 
 // Errors about a value, without its path.
 var (
-	errMissing = errors.New("missing")
-	errUnknown = errors.New("unknown field")
-	errString  = errors.New("want a string")
-	errStrings = errors.New("want an array of strings")
-	errArray   = errors.New("want an array")
-	errObject  = errors.New("want an object")
-	errStrMap  = errors.New("want an object of strings")
-	errSize    = errors.New("want a number of bytes")
-	errVersion = errors.New("want an integer")
-	errTimeNum = errors.New("cannot use a number as a time (want an RFC 3339 string)")
+	errMissing      = errors.New("missing")
+	errUnknown      = errors.New("unknown field")
+	errDuplicateKey = errors.New("duplicate key")
+	errString       = errors.New("want a string")
+	errStrings      = errors.New("want an array of strings")
+	errArray        = errors.New("want an array")
+	errObject       = errors.New("want an object")
+	errStrMap       = errors.New("want an object of strings")
+	errSize         = errors.New("want a number of bytes")
+	errVersion      = errors.New("want an integer")
+	errTimeNum      = errors.New("cannot use a number as a time (want an RFC 3339 string)")
 )
 
 // sampleImages is how many images snapshotParser reads before it estimates how many there are.
@@ -217,32 +224,37 @@ func (p *snapshotParser) snapshot() (*Inventory, error) {
 	inv := &Inventory{}
 	var kind string
 	version := 0
+	var seen keySet
 	more, err := p.beginObject()
 	for ; more; more, err = p.nextMember() {
 		key, err := p.key()
 		if err != nil {
 			return nil, err
 		}
-		switch string(key) {
-		case "kind":
+		m := snapshotMember(key)
+		if m != memberUnknown && !seen.add(m) {
+			return nil, at(string(key), errDuplicateKey)
+		}
+		switch m {
+		case memberKind:
 			if kind, err = p.stringValue(); err == nil {
 				if err := checkKind(kind); err != nil {
 					return nil, err
 				}
 			}
-		case "version":
+		case memberVersion:
 			if version, err = p.version(); err == nil {
 				if err := checkVersion(version); err != nil {
 					return nil, err
 				}
 			}
-		case "repository":
+		case memberRepository:
 			inv.Repository, err = p.stringValue()
-		case "capturedAt":
+		case memberCapturedAt:
 			inv.CapturedAt, err = p.timeValue()
-		case "notes":
+		case memberNotes:
 			inv.Notes, err = p.stringArray()
-		case "images":
+		case memberImages:
 			inv.Images, err = p.images()
 		default:
 			err = errUnknown
@@ -277,19 +289,27 @@ func (p *snapshotParser) images() ([]Image, error) {
 		return nil, p.want(errArray)
 	}
 	var images []Image
+	// seen maps each digest to the image it was read on, and tagged holds the tags read so
+	// far. A digest listed twice is an error even if both entries agree: WriteSnapshot never
+	// writes one.
 	seen := make(map[string]int)
+	tagged := make(map[string]struct{})
 	start := p.pos
 	more, err := p.beginArray()
 	for n := 0; more; more, err = p.nextElement() {
 		if n == sampleImages {
-			// Size the slice and map for the rest of the images, estimated from the size of
-			// the first ones, rather than grow them step by step: with a hundred thousand
+			// Size the slice and maps for the rest of the images, estimated from the size
+			// of the first ones, rather than grow them step by step: with a hundred thousand
 			// images, growing copies several times their size.
-			estimate := int(float64(n) * 1.2 * float64(len(p.data)-start) / float64(p.pos-start))
+			scale := 1.2 * float64(len(p.data)-start) / float64(p.pos-start)
+			estimate := int(float64(n) * scale)
 			images = slices.Grow(images, estimate-n)
 			grown := make(map[string]int, estimate)
 			maps.Copy(grown, seen)
 			seen = grown
+			grownTags := make(map[string]struct{}, int(float64(len(tagged))*scale))
+			maps.Copy(grownTags, tagged)
+			tagged = grownTags
 		}
 		images = append(images, Image{})
 		img := &images[n]
@@ -300,6 +320,9 @@ func (p *snapshotParser) images() ([]Image, error) {
 			return nil, at(index(n), at("digest", fmt.Errorf("duplicate digest %s (also at images[%d])", img.Digest, prev)))
 		}
 		seen[img.Digest] = n
+		if err := checkTags(images, n, tagged); err != nil {
+			return nil, at(index(n), err)
+		}
 		n++
 	}
 	if err != nil {
@@ -311,45 +334,85 @@ func (p *snapshotParser) images() ([]Image, error) {
 	return images, nil
 }
 
+// checkTags checks the tags of images[n], the image just read: each must be valid, on no
+// other image, and listed once. Two images with one tag cannot both be what it names, and a
+// plan that took either would keep or delete the wrong one. tagged holds the tags of the
+// images before n, and gets those of n.
+func checkTags(images []Image, n int, tagged map[string]struct{}) error {
+	img := &images[n]
+	for k, tag := range img.Tags {
+		if err := ValidTag(tag); err != nil {
+			return at("tags", at(index(k), err))
+		}
+		size := len(tagged)
+		if tagged[tag] = struct{}{}; len(tagged) > size {
+			continue // a new tag, found with one map operation
+		}
+		var err error
+		if prev := taggedBefore(images, n, tag); prev < 0 {
+			err = fmt.Errorf("duplicate tag %q (also at tags%s)", tag, index(slices.Index(img.Tags, tag)))
+		} else {
+			err = fmt.Errorf("tag %q on two images: %s (images[%d]) and %s", tag, images[prev].Digest, prev, img.Digest)
+		}
+		return at("tags", at(index(k), err))
+	}
+	return nil
+}
+
+// taggedBefore returns the position of the image before images[n] that has tag, or -1.
+func taggedBefore(images []Image, n int, tag string) int {
+	for i := range images[:n] {
+		if slices.Contains(images[i].Tags, tag) {
+			return i
+		}
+	}
+	return -1
+}
+
 func (p *snapshotParser) image(img *Image) error {
 	if p.peek() != '{' {
 		return p.want(errObject)
 	}
+	var seen keySet
 	more, err := p.beginObject()
 	for ; more; more, err = p.nextMember() {
 		key, err := p.key()
 		if err != nil {
 			return err
 		}
-		switch string(key) {
-		case "digest":
-			img.Digest, err = p.stringValue()
-		case "tags":
+		m := snapshotMember(key)
+		if m != memberUnknown && !seen.add(m) {
+			return at(string(key), errDuplicateKey)
+		}
+		switch m {
+		case memberDigest:
+			img.Digest, err = p.digestValue()
+		case memberTags:
 			img.Tags, err = p.stringArray()
-		case "mediaType":
+		case memberMediaType:
 			img.MediaType, err = p.internedValue()
-		case "artifactType":
+		case memberArtifactType:
 			img.ArtifactType, err = p.internedValue()
-		case "pushedAt":
+		case memberPushedAt:
 			img.PushedAt, err = p.timeValue()
-		case "lastPulledAt":
+		case memberLastPulledAt:
 			img.LastPulledAt, err = p.timeValue()
-		case "status":
+		case memberStatus:
 			var s string
 			if s, err = p.internedValue(); err == nil {
 				img.Status, err = parseStatus(s)
 			}
-		case "lastArchivedAt":
+		case memberLastArchivedAt:
 			img.LastArchivedAt, err = p.timeValue()
-		case "lastActivatedAt":
+		case memberLastActivatedAt:
 			img.LastActivatedAt, err = p.timeValue()
-		case "sizeBytes":
+		case memberSizeBytes:
 			img.SizeBytes, err = p.size()
-		case "subject":
-			img.Subject, err = p.stringValue()
-		case "children":
+		case memberSubject:
+			img.Subject, err = p.digestValue()
+		case memberChildren:
 			img.Children, err = p.children()
-		case "config":
+		case memberConfig:
 			if p.peek() == 'n' {
 				err = p.literal("null")
 				break
@@ -358,9 +421,9 @@ func (p *snapshotParser) image(img *Image) error {
 			if b, err = p.blob(); err == nil {
 				img.Config = &b
 			}
-		case "layers":
+		case memberLayers:
 			img.Layers, err = p.blobs()
-		case "labels":
+		case memberLabels:
 			img.Labels, err = p.stringMap()
 		default:
 			err = errUnknown
@@ -404,20 +467,25 @@ func (p *snapshotParser) child() (Child, error) {
 	if p.peek() != '{' {
 		return c, p.want(errObject)
 	}
+	var seen keySet
 	more, err := p.beginObject()
 	for ; more; more, err = p.nextMember() {
 		key, err := p.key()
 		if err != nil {
 			return c, err
 		}
-		switch string(key) {
-		case "digest":
-			c.Digest, err = p.stringValue()
-		case "mediaType":
+		m := snapshotMember(key)
+		if m != memberUnknown && !seen.add(m) {
+			return c, at(string(key), errDuplicateKey)
+		}
+		switch m {
+		case memberDigest:
+			c.Digest, err = p.digestValue()
+		case memberMediaType:
 			c.MediaType, err = p.internedValue()
-		case "platform":
+		case memberPlatform:
 			c.Platform, err = p.internedValue()
-		case "annotations":
+		case memberAnnotations:
 			c.Annotations, err = p.stringMap()
 		default:
 			err = errUnknown
@@ -458,16 +526,21 @@ func (p *snapshotParser) blob() (Blob, error) {
 	if p.peek() != '{' {
 		return b, p.want(errObject)
 	}
+	var seen keySet
 	more, err := p.beginObject()
 	for ; more; more, err = p.nextMember() {
 		key, err := p.key()
 		if err != nil {
 			return b, err
 		}
-		switch string(key) {
-		case "digest":
-			b.Digest, err = p.stringValue()
-		case "size":
+		m := snapshotMember(key)
+		if m != memberUnknown && !seen.add(m) {
+			return b, at(string(key), errDuplicateKey)
+		}
+		switch m {
+		case memberDigest:
+			b.Digest, err = p.digestValue()
+		case memberSize:
 			b.Size, err = p.size()
 		default:
 			err = errUnknown
@@ -480,6 +553,99 @@ func (p *snapshotParser) blob() (Blob, error) {
 		err = at("digest", errMissing)
 	}
 	return b, err
+}
+
+// Members of the objects of a snapshot, numbered for a keySet. An object's reader takes the
+// ones it knows; the others are unknown fields there.
+const (
+	memberUnknown = iota - 1
+	memberKind
+	memberVersion
+	memberRepository
+	memberCapturedAt
+	memberNotes
+	memberImages
+	memberDigest
+	memberTags
+	memberMediaType
+	memberArtifactType
+	memberPushedAt
+	memberLastPulledAt
+	memberStatus
+	memberLastArchivedAt
+	memberLastActivatedAt
+	memberSizeBytes
+	memberSubject
+	memberChildren
+	memberConfig
+	memberLayers
+	memberLabels
+	memberPlatform
+	memberAnnotations
+	memberSize
+)
+
+func snapshotMember(key []byte) int {
+	switch string(key) {
+	case "kind":
+		return memberKind
+	case "version":
+		return memberVersion
+	case "repository":
+		return memberRepository
+	case "capturedAt":
+		return memberCapturedAt
+	case "notes":
+		return memberNotes
+	case "images":
+		return memberImages
+	case "digest":
+		return memberDigest
+	case "tags":
+		return memberTags
+	case "mediaType":
+		return memberMediaType
+	case "artifactType":
+		return memberArtifactType
+	case "pushedAt":
+		return memberPushedAt
+	case "lastPulledAt":
+		return memberLastPulledAt
+	case "status":
+		return memberStatus
+	case "lastArchivedAt":
+		return memberLastArchivedAt
+	case "lastActivatedAt":
+		return memberLastActivatedAt
+	case "sizeBytes":
+		return memberSizeBytes
+	case "subject":
+		return memberSubject
+	case "children":
+		return memberChildren
+	case "config":
+		return memberConfig
+	case "layers":
+		return memberLayers
+	case "labels":
+		return memberLabels
+	case "platform":
+		return memberPlatform
+	case "annotations":
+		return memberAnnotations
+	case "size":
+		return memberSize
+	}
+	return memberUnknown
+}
+
+// digestValue reads a digest; null is "". A digest that is not empty must be valid.
+func (p *snapshotParser) digestValue() (string, error) {
+	s, err := p.stringValue()
+	if err != nil || s == "" {
+		return s, err
+	}
+	return s, ValidDigest(s)
 }
 
 // stringValue reads a string; null is "".
@@ -561,7 +727,10 @@ func (p *snapshotParser) stringMap() (map[string]string, error) {
 		if m == nil {
 			m = make(map[string]string, 4)
 		}
-		m[p.interned.intern(key)] = string(v)
+		n := len(m)
+		if m[p.interned.intern(key)] = string(v); len(m) == n {
+			return nil, at(string(key), errDuplicateKey)
+		}
 	}
 	return m, err
 }
@@ -578,11 +747,7 @@ func (p *snapshotParser) size() (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, ok := digits(b)
-	if !ok || len(b) > 18 {
-		return 0, fmt.Errorf("want a number of bytes, got %s", b)
-	}
-	return int64(n), nil
+	return parseSize(b)
 }
 
 func (p *snapshotParser) version() (int, error) {

@@ -3,6 +3,7 @@ package inventory_test
 import (
 	"bytes"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -44,15 +45,15 @@ func sample() *inventory.Inventory {
 			MediaType: inventory.MediaTypeOCIManifest,
 			PushedAt:  time.Date(2026, 5, 1, 9, 59, 59, 0, time.UTC),
 			SizeBytes: 150_000_000,
-			Config:    &inventory.Blob{Digest: "sha256:c0", Size: 5000},
-			Layers:    []inventory.Blob{{Digest: "sha256:l0", Size: 30_000_000}, {Digest: "sha256:l1", Size: 119_995_000}},
+			Config:    &inventory.Blob{Digest: digestOf("c0"), Size: 5000},
+			Layers:    []inventory.Blob{{Digest: digestOf("10"), Size: 30_000_000}, {Digest: digestOf("11"), Size: 119_995_000}},
 			Labels:    map[string]string{"org.opencontainers.image.revision": "0123456789abcdef0123456789abcdef01234567"},
 		}, {
 			Digest:    digestB,
 			MediaType: inventory.MediaTypeOCIManifest,
 			Layers:    []inventory.Blob{},
 		}, {
-			Digest:          "sha256:dddd",
+			Digest:          digestD,
 			MediaType:       inventory.MediaTypeOCIManifest,
 			ArtifactType:    synth.ArtifactTypeCosignSignature,
 			Subject:         digestC,
@@ -61,11 +62,11 @@ func sample() *inventory.Inventory {
 			LastActivatedAt: time.Date(2026, 5, 9, 0, 0, 0, 0, time.UTC),
 			Labels:          map[string]string{"note": "café \"signed\" <b>&</b>\n\ttab \x01 \u2028"},
 		}, {
-			Digest:    "sha256:eeee",
+			Digest:    digestE,
 			MediaType: inventory.MediaTypeDockerList,
 			Children:  []inventory.Child{},
 		}, {
-			Digest:    "sha256:ffff",
+			Digest:    digestF,
 			MediaType: inventory.MediaTypeOCIIndex,
 			Status:    inventory.StatusActive,
 		}},
@@ -146,16 +147,16 @@ func TestWriteSnapshot(t *testing.T) {
       "pushedAt": "2026-05-01T09:59:59Z",
       "sizeBytes": 150000000,
       "config": {
-        "digest": "sha256:c0",
+        "digest": "` + digestOf("c0") + `",
         "size": 5000
       },
       "layers": [
         {
-          "digest": "sha256:l0",
+          "digest": "` + digestOf("10") + `",
           "size": 30000000
         },
         {
-          "digest": "sha256:l1",
+          "digest": "` + digestOf("11") + `",
           "size": 119995000
         }
       ],
@@ -233,18 +234,18 @@ func TestReadSnapshot(t *testing.T) {
 	}{{
 		name: "minimal",
 		in:   `{"kind": "shipshape.snapshot", "version": 1, "images": [{"digest": "sha256:a"}]}`,
-		want: &inventory.Inventory{Images: []inventory.Image{{Digest: "sha256:a"}}},
+		want: &inventory.Inventory{Images: []inventory.Image{{Digest: digestA}}},
 	}, {
 		name: "nulls",
 		in: `{"kind": "shipshape.snapshot", "version": 1, "repository": null, "capturedAt": null, "images": [{"digest": "sha256:a",
 			"tags": null, "mediaType": null, "artifactType": null, "pushedAt": null, "lastPulledAt": null, "status": null,
 			"lastArchivedAt": null, "lastActivatedAt": null, "sizeBytes": null, "subject": null, "children": null,
 			"config": null, "layers": null, "labels": null}]}`,
-		want: &inventory.Inventory{Images: []inventory.Image{{Digest: "sha256:a"}}},
+		want: &inventory.Inventory{Images: []inventory.Image{{Digest: digestA}}},
 	}, {
 		name: "escapes",
-		in:   `{"kind": "shipshape.snapshot", "version": 1, "images": [{"digest": "sha256:\u0061", "labels": {"k\"": "caf\u00e9 \ud83d\ude00"}}]}`,
-		want: &inventory.Inventory{Images: []inventory.Image{{Digest: "sha256:a", Labels: map[string]string{`k"`: "café 😀"}}}},
+		in:   `{"kind": "shipshape.snapshot", "version": 1, "images": [{"digest": "sha256:\u0061` + digestA[len("sha256:a"):] + `", "labels": {"k\"": "caf\u00e9 \ud83d\ude00"}}]}`,
+		want: &inventory.Inventory{Images: []inventory.Image{{Digest: digestA, Labels: map[string]string{`k"`: "café 😀"}}}},
 	}, {
 		name: "no images",
 		in:   `{"version": 1, "kind": "shipshape.snapshot"}`,
@@ -258,23 +259,33 @@ func TestReadSnapshot(t *testing.T) {
 			{"digest": "sha256:d", "mediaType": "application/vnd.oci.image.index.v1+json", "children": [{"digest": "sha256:a", "annotations": {}}]}
 		]}`,
 		want: &inventory.Inventory{Images: []inventory.Image{
-			{Digest: "sha256:a", MediaType: inventory.MediaTypeOCIIndex},
-			{Digest: "sha256:b", MediaType: inventory.MediaTypeOCIIndex},
-			{Digest: "sha256:c", MediaType: inventory.MediaTypeOCIIndex, Children: []inventory.Child{}},
-			{Digest: "sha256:d", MediaType: inventory.MediaTypeOCIIndex, Children: []inventory.Child{{Digest: "sha256:a"}}},
+			{Digest: digestA, MediaType: inventory.MediaTypeOCIIndex},
+			{Digest: digestB, MediaType: inventory.MediaTypeOCIIndex},
+			{Digest: digestC, MediaType: inventory.MediaTypeOCIIndex, Children: []inventory.Child{}},
+			{Digest: digestD, MediaType: inventory.MediaTypeOCIIndex, Children: []inventory.Child{{Digest: digestA}}},
 		}},
+	}, {
+		name: "largest sizes, other algorithm",
+		in: `{"kind": "shipshape.snapshot", "version": 1, "images": [{"digest": "sha256:a", "sizeBytes": 9223372036854775807,
+			"config": {"digest": "sha512:` + strings.Repeat("0", 128) + `", "size": 9223372036854775807},
+			"layers": [{"digest": "blake3:AZaz09=_-", "size": 0}]}]}`,
+		want: &inventory.Inventory{Images: []inventory.Image{{
+			Digest: digestA, SizeBytes: math.MaxInt64,
+			Config: &inventory.Blob{Digest: "sha512:" + strings.Repeat("0", 128), Size: math.MaxInt64},
+			Layers: []inventory.Blob{{Digest: "blake3:AZaz09=_-"}},
+		}}},
 	}, {
 		name: "times in any offset",
 		in: `{"kind": "shipshape.snapshot", "version": 1, "capturedAt": "2026-06-01T14:00:00+02:00",
 			"images": [{"digest": "sha256:a", "pushedAt": "2026-05-01T10:00:00.5-07:00", "lastPulledAt": null}]}`,
 		want: &inventory.Inventory{
 			CapturedAt: utc("2026-06-01T12:00:00Z"),
-			Images:     []inventory.Image{{Digest: "sha256:a", PushedAt: utc("2026-05-01T17:00:00.5Z")}},
+			Images:     []inventory.Image{{Digest: digestA, PushedAt: utc("2026-05-01T17:00:00.5Z")}},
 		},
 	}} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := inventory.ReadSnapshot(strings.NewReader(tt.in))
+			got, err := inventory.ReadSnapshot(strings.NewReader(long(tt.in)))
 			if err != nil {
 				t.Fatalf("ReadSnapshot() = %v", err)
 			}
@@ -388,7 +399,7 @@ func TestReadSnapshotErrors(t *testing.T) {
 	}, {
 		name: "duplicate digest",
 		in:   head + `"images": [{"digest": "sha256:a"}, {"digest": "sha256:b"}, {"digest": "sha256:a"}]}`,
-		want: "images[2].digest: duplicate digest sha256:a (also at images[0])",
+		want: "images[2].digest: duplicate digest " + digestA + " (also at images[0])",
 	}, {
 		name: "bad time",
 		in:   head + `"images": [{"digest": "sha256:a", "lastPulledAt": "last week"}]}`,
@@ -428,7 +439,7 @@ func TestReadSnapshotErrors(t *testing.T) {
 	}, {
 		name: "malformed",
 		in:   head + "\n" + `"images": [{"digest": "sha256:a",}]}`,
-		want: "line 2, column 34: unexpected '}', want a string (an object key)",
+		want: "line 2, column 97: unexpected '}', want a string (an object key)",
 	}, {
 		name: "truncated",
 		in:   head + `"images": [`,
@@ -437,10 +448,94 @@ func TestReadSnapshotErrors(t *testing.T) {
 		name: "trailing data",
 		in:   head + `"images": []}` + "\n" + head + `"images": []}`,
 		want: "line 2, column 1: unexpected data after the snapshot",
+	}, {
+		name: "short digest",
+		in:   head + `"images": [{"digest": "sha256:a"}, {"digest": "sha256:abc"}]}`,
+		want: `images[1].digest: invalid digest "sha256:abc": want 64 lower-case hex digits after sha256:`,
+	}, {
+		name: "bad child digest",
+		in:   head + `"images": [{"digest": "sha256:a", "children": [{"digest": "sha256:b"}, {"digest": "sha256:b "}]}]}`,
+		want: `images[0].children[1].digest: invalid digest "sha256:b ": character ' ' after the colon (want letters, digits, '=', '_' and '-')`,
+	}, {
+		name: "bad subject",
+		in:   head + `"images": [{"digest": "sha256:a", "subject": "sha256"}]}`,
+		want: `images[0].subject: invalid digest "sha256": want algorithm:encoded, such as sha256:<64 hex digits>`,
+	}, {
+		name: "bad config digest",
+		in:   head + `"images": [{"digest": "sha256:a", "config": {"digest": ":abc", "size": 1}}]}`,
+		want: `images[0].config.digest: invalid digest ":abc": want algorithm:encoded, such as sha256:<64 hex digits>`,
+	}, {
+		name: "bad layer digest",
+		in:   head + `"images": [{"digest": "sha256:a", "layers": [{"digest": "sha256:b", "size": 1}, {"digest": "sha__256:b", "size": 2}]}]}`,
+		want: `images[0].layers[1].digest: invalid digest "sha__256:b": algorithm "sha__256" is not lower-case letters and digits separated by single '+', '.', '_' or '-'`,
+	}, {
+		name: "size beyond int64",
+		in:   head + `"images": [{"digest": "sha256:a", "sizeBytes": 99999999999999999999}]}`,
+		want: "images[0].sizeBytes: want a number of bytes, got 99999999999999999999 (more than 9223372036854775807)",
+	}, {
+		name: "layer size beyond int64",
+		in:   head + `"images": [{"digest": "sha256:a", "layers": [{"digest": "sha256:b", "size": 9223372036854775808}]}]}`,
+		want: "images[0].layers[0].size: want a number of bytes, got 9223372036854775808 (more than 9223372036854775807)",
+	}, {
+		name: "negative config size",
+		in:   head + `"images": [{"digest": "sha256:a", "config": {"digest": "sha256:b", "size": -5}}]}`,
+		want: "images[0].config.size: want a number of bytes, got -5",
+	}, {
+		name: "invalid tag",
+		in:   head + `"images": [{"digest": "sha256:a"}, {"digest": "sha256:b"}, {"digest": "sha256:c", "tags": ["v1", "v1:rc"]}]}`,
+		want: `images[2].tags[1]: invalid tag "v1:rc": character ':' (want letters, digits, '_', '.' and '-')`,
+	}, {
+		name: "tag with NUL",
+		in:   head + `"images": [{"digest": "sha256:a", "tags": ["\u0000"]}]}`,
+		want: `images[0].tags[0]: invalid tag "\x00": character '\x00' (want letters, digits, '_', '.' and '-')`,
+	}, {
+		name: "tag on two images",
+		in:   head + `"images": [{"digest": "sha256:a", "tags": ["latest"]}, {"digest": "sha256:b"}, {"digest": "sha256:c", "tags": ["v1", "latest"]}]}`,
+		want: `images[2].tags[1]: tag "latest" on two images: ` + digestA + ` (images[0]) and ` + digestC,
+	}, {
+		name: "tag twice on one image",
+		in:   head + `"images": [{"digest": "sha256:a", "tags": ["latest", "latest"]}]}`,
+		want: `images[0].tags[1]: duplicate tag "latest" (also at tags[0])`,
+	}, {
+		name: "repeated images",
+		in:   head + `"images": [{"digest": "sha256:a"}], "images": [{"digest": "sha256:b"}]}`,
+		want: "images: duplicate key",
+	}, {
+		name: "repeated kind",
+		in:   head + `"kind": "shipshape.snapshot", "images": []}`,
+		want: "kind: duplicate key",
+	}, {
+		name: "repeated version",
+		in:   head + `"version": 2, "images": []}`,
+		want: "version: duplicate key",
+	}, {
+		name: "repeated digest",
+		in:   head + `"images": [{"digest": "sha256:a", "tags": ["x"], "digest": "sha256:b"}]}`,
+		want: "images[0].digest: duplicate key",
+	}, {
+		name: "repeated digest, escaped",
+		in:   head + `"images": [{"digest": "sha256:a", "dig\u0065st": "sha256:b"}]}`,
+		want: "images[0].digest: duplicate key",
+	}, {
+		name: "repeated child digest",
+		in:   head + `"images": [{"digest": "sha256:a", "children": [{"digest": "sha256:b", "digest": "sha256:c"}]}]}`,
+		want: "images[0].children[0].digest: duplicate key",
+	}, {
+		name: "repeated blob size",
+		in:   head + `"images": [{"digest": "sha256:a", "config": {"digest": "sha256:b", "size": 1, "size": 2}}]}`,
+		want: "images[0].config.size: duplicate key",
+	}, {
+		name: "repeated label",
+		in:   head + `"images": [{"digest": "sha256:a", "labels": {"a": "1", "b": "2", "a": "3"}}]}`,
+		want: "images[0].labels.a: duplicate key",
+	}, {
+		name: "repeated annotation",
+		in:   head + `"images": [{"digest": "sha256:a", "children": [{"digest": "sha256:b", "annotations": {"x": "1", "x": "1"}}]}]}`,
+		want: "images[0].children[0].annotations.x: duplicate key",
 	}} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := inventory.ReadSnapshot(strings.NewReader(tt.in))
+			_, err := inventory.ReadSnapshot(strings.NewReader(long(tt.in)))
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("ReadSnapshot() = %v, want %v", err, tt.want)
 			}
@@ -468,12 +563,12 @@ func TestRead(t *testing.T) {
 		{"snapshot with kind last", `{"images": [{"digest": "sha256:a"}], "version": 1, "kind": "shipshape.snapshot"}`, "", 1},
 		{"describe-images", desc.String(), "ghcr.io/acme/app", 6},
 		{"describe-images with nextToken first", `{"nextToken": "x", "imageDetails": [{"imageDigest": "sha256:a"}]}`, "", 1},
-		{"describe-images pages", desc.String() + desc.String()[:0] + `{"imageDetails": [{"repositoryName": "ghcr.io/acme/app", "imageDigest": "sha256:a"}]}`, "ghcr.io/acme/app", 7},
+		{"describe-images pages", desc.String() + desc.String()[:0] + `{"imageDetails": [{"repositoryName": "ghcr.io/acme/app", "imageDigest": "` + digestOf("09") + `"}]}`, "ghcr.io/acme/app", 7},
 		{"array of details", `[{"imageDigest": "sha256:a"}, {"imageDigest": "sha256:b"}]`, "", 2},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := inventory.Read(strings.NewReader(tt.in))
+			got, err := inventory.Read(strings.NewReader(long(tt.in)))
 			if err != nil {
 				t.Fatalf("Read() = %v", err)
 			}

@@ -1,9 +1,15 @@
 package inventory
 
+import "math"
+
 // Storage accounts storage the way a registry stores it: each blob once per repository,
 // however many images reference it. Images are addressed by their position in the slice
 // the Storage was built from. Blobs are numbered once, so that the sums are plain array
 // walks.
+//
+// Sums saturate at math.MaxInt64 rather than wrap around, and negative sizes (which the
+// readers refuse, but an Image built elsewhere may carry) count as zero, so that no sum reads
+// smaller than its parts.
 type Storage struct {
 	size  []int64 // blob → size
 	refs  []int32 // blob → number of images that reference it
@@ -23,7 +29,7 @@ func NewStorage(images []Image) *Storage {
 		s.first[i] = int32(len(s.blobs))
 		if len(img.Layers) == 0 && img.Config == nil {
 			if !img.IsIndex() {
-				s.own[i] = img.SizeBytes
+				s.own[i] = max(img.SizeBytes, 0)
 			}
 			continue
 		}
@@ -32,7 +38,7 @@ func NewStorage(images []Image) *Storage {
 			if !ok {
 				id = int32(len(s.size))
 				ids[b.Digest] = id
-				s.size = append(s.size, b.Size)
+				s.size = append(s.size, max(b.Size, 0))
 				s.refs = append(s.refs, 0)
 			}
 			for _, seen := range s.blobs[s.first[i]:] {
@@ -58,10 +64,10 @@ func NewStorage(images []Image) *Storage {
 func (s *Storage) Total() int64 {
 	var n int64
 	for _, v := range s.size {
-		n += v
+		n = AddSize(n, v)
 	}
 	for _, v := range s.own {
-		n += v
+		n = AddSize(n, v)
 	}
 	return n
 }
@@ -75,11 +81,11 @@ func (s *Storage) Only(marked []bool) int64 {
 		if !m {
 			continue
 		}
-		n += s.own[i]
+		n = AddSize(n, s.own[i])
 		for _, b := range s.blobs[s.first[i]:s.first[i+1]] {
 			hits[b]++
 			if hits[b] == s.refs[b] {
-				n += s.size[b]
+				n = AddSize(n, s.size[b])
 			}
 		}
 	}
@@ -94,13 +100,27 @@ func (s *Storage) Of(marked []bool) int64 {
 		if !m {
 			continue
 		}
-		n += s.own[i]
+		n = AddSize(n, s.own[i])
 		for _, b := range s.blobs[s.first[i]:s.first[i+1]] {
 			if !seen[b] {
 				seen[b] = true
-				n += s.size[b]
+				n = AddSize(n, s.size[b])
 			}
 		}
 	}
 	return n
+}
+
+// AddSize returns a+b, saturated at the bounds of int64 rather than wrapped around: a sum
+// of sizes that does not fit reads as "at least this much", never as a small or negative
+// number.
+func AddSize(a, b int64) int64 {
+	s := a + b
+	if (s > a) != (b > 0) {
+		if b > 0 {
+			return math.MaxInt64
+		}
+		return math.MinInt64
+	}
+	return s
 }

@@ -147,6 +147,8 @@ func parseEpoch(b []byte) (time.Time, bool) {
 	return time.Unix(sec, nsec).UTC(), true
 }
 
+// digits parses s, decimal digits only. It does not check for overflow: callers bound the
+// length of s (nine digits always fit).
 func digits(s []byte) (int, bool) {
 	n := 0
 	for _, c := range s {

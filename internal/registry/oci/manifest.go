@@ -153,11 +153,11 @@ func describe(dgst string, m *manifest, cfg *imageConfig) inventory.Image {
 		img.Layers = make([]inventory.Blob, 0, len(m.Layers))
 		for _, l := range m.Layers {
 			img.Layers = append(img.Layers, inventory.Blob{Digest: l.Digest.String(), Size: l.Size})
-			img.SizeBytes += l.Size
+			img.SizeBytes = inventory.AddSize(img.SizeBytes, max(l.Size, 0))
 		}
 		// ECR counts the config of an image but not of an artifact.
 		if img.Config != nil && img.ArtifactType == "" {
-			img.SizeBytes += img.Config.Size
+			img.SizeBytes = inventory.AddSize(img.SizeBytes, max(img.Config.Size, 0))
 		}
 	}
 	labels := make(map[string]string)
