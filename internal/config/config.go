@@ -199,7 +199,8 @@ func ReadDigests(r io.Reader, name string, into map[string]string) error {
 			continue
 		}
 		if !ValidDigest(line) {
-			return fmt.Errorf("%s:%d: %q is not a digest such as sha256:<64 hex digits>", name, n, line)
+			// The line is not quoted: a file given here by mistake may hold a secret.
+			return fmt.Errorf("%s:%d: not a digest such as sha256:<64 hex digits>", name, n)
 		}
 		into[line] = fmt.Sprintf("%s:%d", name, n)
 	}

@@ -87,8 +87,10 @@ func (t *Tokens) Len() int {
 
 // Parse adds the tokens of a token file: one "NAME SCOPE TOKEN" a line, fields separated
 // by blanks, SCOPE read or write; blank lines and lines starting with '#' are ignored.
-// Errors name the line, never the token.
+// Errors name the source and the line, never a field of it: a malformed line may hold its
+// token in any field.
 func (t *Tokens) Parse(r io.Reader, source string) error {
+	names := map[string]int{} // line of each name
 	sc := bufio.NewScanner(r)
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
@@ -101,16 +103,33 @@ func (t *Tokens) Parse(r io.Reader, source string) error {
 		}
 		scope, err := ParseScope(f[1])
 		if err != nil {
-			return fmt.Errorf("%s:%d: %w", source, line, err)
+			return fmt.Errorf("%s:%d: the scope (second field) is not read or write", source, line)
 		}
+		if first, ok := names[f[0]]; ok {
+			return fmt.Errorf("%s:%d: the token name (first field) repeats the name of line %d", source, line, first)
+		}
+		if t.has(f[0]) {
+			return fmt.Errorf("%s:%d: the token name (first field) is taken by another token", source, line)
+		}
+		names[f[0]] = line
 		if err := t.Add(f[0], scope, f[2]); err != nil {
-			return fmt.Errorf("%s:%d: %w", source, line, err)
+			return fmt.Errorf("%s:%d: invalid token line", source, line) // Add's errors quote the name
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("reading %s: %w", source, err)
 	}
 	return nil
+}
+
+// has reports whether a token is named name.
+func (t *Tokens) has(name string) bool {
+	for _, e := range t.entries {
+		if e.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // LoadTokens returns the tokens of envToken (the value of SHIPSHAPE_API_TOKEN, a write

@@ -11,11 +11,15 @@ import (
 	"strings"
 
 	"github.com/shipshape-dev/shipshape/internal/pins"
+	"github.com/shipshape-dev/shipshape/internal/redact"
 )
 
 // maxResponseBytes bounds a response the Client reads: a list of ten thousand pins, or a
 // long history, fits well within it.
 const maxResponseBytes = 32 << 20
+
+// maxRedirects bounds the redirects a client follows, as net/http's default policy does.
+const maxRedirects = 10
 
 // Client is a pins.Store served by a shipshape server. Its errors are *Error for every
 // response the server refused; they wrap pins.ErrNotFound and pins.ErrConflict.
@@ -28,16 +32,58 @@ type Client struct {
 var _ pins.Store = (*Client)(nil)
 
 // NewClient returns a client of the server at baseURL ("https://pins.example.com"),
-// authenticating with token; hc nil means http.DefaultClient.
+// authenticating with token; hc nil means http.DefaultClient. The client uses a copy of
+// hc with CheckRedirect as its redirect policy.
 func NewClient(baseURL, token string, hc *http.Client) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("server URL %q: want http(s)://host[:port]", baseURL)
+		return nil, fmt.Errorf("server URL %q: want http(s)://host[:port]", redact.DSN(baseURL))
 	}
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return &Client{base: strings.TrimRight(baseURL, "/"), token: token, http: hc}, nil
+	own := *hc
+	own.CheckRedirect = CheckRedirect
+	return &Client{base: strings.TrimRight(baseURL, "/"), token: token, http: &own}, nil
+}
+
+// CheckRedirect is the redirect policy of clients of a shipshape server, for
+// http.Client.CheckRedirect: it follows up to 10 redirects, and keeps the Authorization
+// header only while every request of the chain goes to the origin (scheme, host and port)
+// of the first. net/http alone would send the header on to another port or scheme of the
+// same host, and to its subdomains.
+func CheckRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	origin := via[0].URL
+	leaves := !sameOrigin(req.URL, origin)
+	for _, r := range via[1:] {
+		leaves = leaves || !sameOrigin(r.URL, origin)
+	}
+	if leaves {
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+// port returns the port of u, or the default port of its scheme.
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http":
+		return "80"
+	case "https":
+		return "443"
+	}
+	return ""
 }
 
 // Set implements pins.Store: PUT /v1/pins/{name}. The server records the token's name as
@@ -103,7 +149,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		// net/http's errors quote the URL, hiding a password but not a token written as the
+		// user name (https://TOKEN@host).
+		return fmt.Errorf("%s %s: %w", method, path, redact.Error(err, c.base))
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))

@@ -18,6 +18,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/shipshape-dev/shipshape/internal/pins"
+	"github.com/shipshape-dev/shipshape/internal/redact"
 )
 
 //go:embed migrations/*.sql
@@ -48,21 +49,65 @@ var _ pins.Store = (*Store)(nil)
 
 // Open connects to the database at dsn (a postgres:// URL or keyword/value string, with
 // pgx's pool settings such as pool_max_conns) and runs the pending migrations, one replica
-// at a time.
+// at a time. Its errors never show the password of dsn.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	s, err := connect(ctx, dsn, false)
+	if err != nil {
+		return nil, redact.Error(err, dsn)
+	}
+	return s, nil
+}
+
+// OpenReadOnly connects to the existing pin store in the database at dsn for reading, for
+// a caller that must see every pin or fail: it runs no migration, its transactions are
+// read-only, and a database whose search_path holds no pin tables is an error, not an
+// empty store. Its errors never show the password of dsn.
+func OpenReadOnly(ctx context.Context, dsn string) (*Store, error) {
+	s, err := connect(ctx, dsn, true)
+	if err != nil {
+		return nil, redact.Error(err, dsn)
+	}
+	return s, nil
+}
+
+// connect opens the store of Open or OpenReadOnly. Its errors may show parts of dsn: pgx
+// quotes it, redacting on a best-effort basis, and names the host and database it parsed
+// from it, which a password holding an unescaped '@' leaks into.
+func connect(ctx context.Context, dsn string, readOnly bool) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening PostgreSQL pin store: %w", err)
+	}
+	if readOnly {
+		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("opening PostgreSQL pin store: %w", err)
 	}
-	if err := migrate(ctx, pool); err != nil {
+	if readOnly {
+		err = checkTables(ctx, pool)
+	} else {
+		err = migrate(ctx, pool)
+	}
+	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("opening PostgreSQL pin store on %s/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
 	}
 	return &Store{pool: pool}, nil
+}
+
+// checkTables fails unless the pin tables are on the search_path.
+func checkTables(ctx context.Context, pool *pgxpool.Pool) error {
+	var ok bool
+	err := pool.QueryRow(ctx, `SELECT to_regclass('pins') IS NOT NULL AND to_regclass('pin_history') IS NOT NULL`).Scan(&ok)
+	switch {
+	case err != nil:
+		return fmt.Errorf("connecting: %w", err)
+	case !ok:
+		return errors.New("no pin store: no pin tables on the search_path")
+	}
+	return nil
 }
 
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {

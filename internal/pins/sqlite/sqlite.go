@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,6 +72,50 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening SQLite pin store %s: %w", abs, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// OpenReadOnly opens the existing SQLite pin store at path for reading, for a caller that
+// must see every pin or fail: it creates no file, runs no migration, and every write
+// fails. A missing file is an error saying there is no pin store there (wrapping
+// fs.ErrNotExist), and so is a file without the tables of a pin store.
+func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("opening SQLite pin store: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening SQLite pin store %s: %w", path, err)
+	}
+	fi, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("no pin store at %s: %w", abs, fs.ErrNotExist)
+	case err != nil:
+		return nil, fmt.Errorf("opening SQLite pin store %s: %w", abs, err)
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("opening SQLite pin store %s: not a regular file", abs)
+	}
+	// A file: URI, which the driver hands to SQLite whole: mode=ro opens the file read-only
+	// and fails instead of creating it, should it disappear in the meantime.
+	uri := url.URL{Scheme: "file", Path: abs,
+		RawQuery: fmt.Sprintf("mode=ro&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeoutMS)}
+	db, err := sql.Open("sqlite", uri.String())
+	if err != nil {
+		return nil, fmt.Errorf("opening SQLite pin store %s: %w", abs, err)
+	}
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	var tables int
+	err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('pins', 'pin_history')`).Scan(&tables)
+	switch {
+	case err != nil:
+		db.Close()
+		return nil, fmt.Errorf("opening SQLite pin store %s: %w", abs, err)
+	case tables != 2:
+		db.Close()
+		return nil, fmt.Errorf("no pin store at %s: the file holds no pin tables", abs)
 	}
 	return &Store{db: db}, nil
 }

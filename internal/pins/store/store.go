@@ -12,6 +12,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/pins"
 	"github.com/shipshape-dev/shipshape/internal/pins/postgres"
 	"github.com/shipshape-dev/shipshape/internal/pins/sqlite"
+	"github.com/shipshape-dev/shipshape/internal/redact"
 )
 
 // Schemes of the DSNs Open accepts.
@@ -21,28 +22,48 @@ const (
 	SchemePostgreSQL = "postgresql://"
 )
 
-// Open opens the pin store dsn names:
+// Open opens the pin store dsn names, for reading and writing:
 //
 //   - sqlite://PATH: a SQLite file, created with its directory when missing; PATH is
 //     relative to the working directory (sqlite://pins.db) or absolute
 //     (sqlite:///var/lib/shipshape/pins.db);
 //   - postgres://… or postgresql://…: a PostgreSQL database, in pgx's URL form (search_path,
 //     sslmode, pool_max_conns and the other connection parameters as query parameters).
+//
+// Errors show dsn with its password hidden.
 func Open(ctx context.Context, dsn string) (pins.Store, error) {
+	return open(ctx, dsn, false)
+}
+
+// OpenReadOnly opens the existing pin store dsn names, for a caller that reads pins and
+// must see all of them or fail, such as the safety check of a cleanup: it creates no file,
+// directory or table, and a store that does not exist is an error ("no pin store at …"),
+// never an empty list. Writes to the store it returns fail. dsn is as for Open.
+func OpenReadOnly(ctx context.Context, dsn string) (pins.Store, error) {
+	return open(ctx, dsn, true)
+}
+
+func open(ctx context.Context, dsn string, readOnly bool) (pins.Store, error) {
 	scheme, rest, ok := strings.Cut(dsn, "://")
 	if !ok {
-		return nil, fmt.Errorf("pin store %q: want sqlite://PATH or postgres://…", redact(dsn))
+		return nil, fmt.Errorf("pin store %q: want sqlite://PATH or postgres://…", redact.DSN(dsn))
 	}
 	switch strings.ToLower(scheme) {
 	case "sqlite":
 		if rest == "" {
 			return nil, errors.New("pin store sqlite://: no path")
 		}
+		if readOnly {
+			return sqlite.OpenReadOnly(ctx, rest)
+		}
 		return sqlite.Open(ctx, rest)
 	case "postgres", "postgresql":
+		if readOnly {
+			return postgres.OpenReadOnly(ctx, dsn)
+		}
 		return postgres.Open(ctx, dsn)
 	default:
-		return nil, fmt.Errorf("pin store %q: unknown scheme %q, want sqlite or postgres", redact(dsn), scheme)
+		return nil, fmt.Errorf("pin store %q: unknown scheme %q, want sqlite or postgres", redact.DSN(dsn), scheme)
 	}
 }
 
@@ -58,24 +79,4 @@ func DefaultDSN() (string, error) {
 		dir = filepath.Join(home, ".local", "share")
 	}
 	return SchemeSQLite + filepath.Join(dir, "shipshape", "pins.db"), nil
-}
-
-// redact hides the password of a URL-shaped DSN, for error messages.
-func redact(dsn string) string {
-	scheme, rest, ok := strings.Cut(dsn, "://")
-	if !ok {
-		return dsn
-	}
-	at := strings.LastIndex(rest, "@")
-	if slash := strings.Index(rest, "/"); slash >= 0 && slash < at {
-		at = -1 // the '@' is in the path
-	}
-	if at < 0 {
-		return dsn
-	}
-	user, _, hasPassword := strings.Cut(rest[:at], ":")
-	if !hasPassword {
-		return dsn
-	}
-	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }

@@ -1,6 +1,10 @@
 package store
 
 import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,6 +51,50 @@ func TestOpenSQLite(t *testing.T) {
 	}
 }
 
+func TestOpenReadOnlySQLite(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir) // not parallel: changes the working directory
+	s, err := Open(t.Context(), "sqlite://pins.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Set(t.Context(), pins.Pin{Name: "app", Digest: pinstest.Digest(1)}, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	t.Run("Existing", func(t *testing.T) {
+		s, err := OpenReadOnly(t.Context(), "sqlite://pins.db")
+		if err != nil {
+			t.Fatalf("OpenReadOnly(sqlite://pins.db) error = %v", err)
+		}
+		defer s.Close()
+		if list, err := s.List(t.Context()); err != nil || len(list) != 1 {
+			t.Errorf("List() = %v, %v; want the pin app", list, err)
+		}
+	})
+	for _, tt := range []struct{ name, dsn, path string }{
+		{name: "Relative", dsn: "sqlite://relative.db", path: filepath.Join(dir, "relative.db")},
+		{name: "AbsoluteInMissingDir", dsn: "sqlite://" + filepath.Join(dir, "typo", "dir", "p.db"), path: filepath.Join(dir, "typo", "dir", "p.db")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := OpenReadOnly(t.Context(), tt.dsn)
+			if err == nil {
+				s.Close()
+				t.Fatalf("OpenReadOnly(%s) succeeded, want an error", tt.dsn)
+			}
+			if want := "no pin store at " + tt.path; !strings.Contains(err.Error(), want) {
+				t.Errorf("OpenReadOnly(%s) error = %v, want it to contain %q", tt.dsn, err, want)
+			}
+			if _, err := os.Stat(tt.path); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("OpenReadOnly(%s) created %s (stat: %v)", tt.dsn, tt.path, err)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "typo")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("OpenReadOnly created the directory typo (stat: %v)", err)
+	}
+}
+
 func TestOpenPostgres(t *testing.T) {
 	t.Parallel()
 	dsn := pinstest.PostgresDSN(t)
@@ -71,17 +119,25 @@ func TestOpenErrors(t *testing.T) {
 		{name: "UnknownScheme", dsn: "mysql://root@db/pins", want: `unknown scheme "mysql"`},
 		{name: "PasswordRedacted", dsn: "mysql://root:secret@db/pins", want: `pin store "mysql://root:xxxxx@db/pins": unknown scheme`},
 		{name: "NoPath", dsn: "sqlite://", want: "no path"},
+		{name: "PostgresBadPort", dsn: "postgres://app:secret@db:notaport/pins", want: "postgres://app:xxxxx@db:notaport/pins"},
+		{name: "PostgresPasswordWithAt", dsn: "postgres://app:sec@ret@db:notaport/pins", want: "postgres://app:xxxxx@db:notaport/pins: details withheld"},
+		{name: "PostgresAtInQuery", dsn: "postgres://app:secret@db/pins?application_name=a@b&sslmode=bogus", want: "app:xxxxx@db/pins"},
+		{name: "PostgresQueryPassword", dsn: "postgresql://app@db/pins?password=secret&sslmode=bogus", want: "password=xxxxx"},
+		{name: "PostgresKeyword", dsn: "postgres://app@db/pins?sslpassword=secret&pool_max_conns=x", want: "sslpassword=xxxxx"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := Open(t.Context(), tt.dsn)
-			if err == nil {
-				s.Close()
-				t.Fatalf("Open(%q) succeeded, want an error", tt.dsn)
-			}
-			if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "secret") {
-				t.Errorf("Open(%q) error = %v, want it to contain %q (and no password)", tt.dsn, err, tt.want)
+			for name, open := range map[string]func(context.Context, string) (pins.Store, error){"Open": Open, "OpenReadOnly": OpenReadOnly} {
+				s, err := open(t.Context(), tt.dsn)
+				if err == nil {
+					s.Close()
+					t.Fatalf("%s(%q) succeeded, want an error", name, tt.dsn)
+				}
+				if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "secret") ||
+					strings.Contains(err.Error(), "sec@") || strings.Contains(err.Error(), "ret@") {
+					t.Errorf("%s(%q) error = %v, want it to contain %q (and no password)", name, tt.dsn, err, tt.want)
+				}
 			}
 		})
 	}
