@@ -6,7 +6,8 @@
 #
 #   go run ./cmd/shipshape audit 127.0.0.1:5000/demo/app
 #   go run ./cmd/shipshape plan --policy examples/policies/keep-streams.json 127.0.0.1:5000/demo/app
-#   go run ./cmd/shipshape apply --policy examples/policies/keep-streams.json 127.0.0.1:5000/demo/app --yes
+#   go run ./cmd/shipshape plan --policy examples/policies/keep-streams.json 127.0.0.1:5000/demo/app --out plan.json
+#   go run ./cmd/shipshape apply plan.json --yes
 #
 # Usage: examples/local-registry.sh [BUILDS]   (default 120); PORT=5001 to use another port.
 set -euo pipefail

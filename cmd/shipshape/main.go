@@ -11,8 +11,17 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	interrupted, stopInt := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stopTerm := signal.NotifyContext(interrupted, syscall.SIGTERM)
 	code := cli.Run(ctx, os.Args[1:], cli.Std())
-	stop()
+	switch { // before stop, which cancels the contexts too
+	case code == cli.ExitOK:
+	case interrupted.Err() != nil:
+		code = cli.ExitInterrupted
+	case ctx.Err() != nil:
+		code = cli.ExitTerminated
+	}
+	stopTerm()
+	stopInt()
 	os.Exit(code)
 }

@@ -59,7 +59,11 @@ type Options struct {
 	// JournalPath is where the run is recorded so that an interrupted run can resume; ""
 	// keeps no journal.
 	JournalPath string
-	Logger      *slog.Logger
+	// Host and PlanDigest bind the journal: the registry host the repository is on, and
+	// the plan the run carries out.
+	Host       string
+	PlanDigest string
+	Logger     *slog.Logger
 	// Progress, when set, is called after each deletion.
 	Progress func(done, total int)
 	// Now stamps journal entries; nil means time.Now.
@@ -105,11 +109,17 @@ const (
 	Failed Outcome = "failed"
 )
 
-// Record is the outcome of one target.
+// Record is the outcome of one target: what happened, and why the plan removes it.
 type Record struct {
-	Digest  string  `json:"digest"`
-	Outcome Outcome `json:"outcome"`
-	Reason  string  `json:"reason,omitempty"`
+	Digest  string   `json:"digest"`
+	Tags    []string `json:"tags"`
+	Outcome Outcome  `json:"outcome,omitempty"`
+	// RulePriority is the rule that removes it (0: shipshape's safety layer or the graph).
+	RulePriority int `json:"rulePriority,omitempty"`
+	// Reason says why the plan removes it.
+	Reason string `json:"reason,omitempty"`
+	// Detail says why it was skipped or failed, or that it was already gone.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Result sums up a run.
@@ -123,8 +133,13 @@ type Result struct {
 	Failed     int      `json:"failed"`
 	// Problems lists what the check after the run found wrong: a kept index missing a child.
 	Problems []string `json:"problems,omitempty"`
-	// Resumed reports that the run finished an earlier, interrupted one.
-	Resumed bool `json:"resumed,omitempty"`
+	// Resumed reports that the run finished an earlier, interrupted run of the same plan;
+	// DoneBefore counts the targets that run had finished.
+	Resumed    bool `json:"resumed,omitempty"`
+	DoneBefore int  `json:"doneBefore,omitempty"`
+	// Total counts the targets of this run; Total minus the records is what an interrupted
+	// run left undone.
+	Total int `json:"total"`
 }
 
 // Removed returns the digests the run removed: deleted, or found already gone.
@@ -140,48 +155,60 @@ func (r *Result) Removed() map[string]bool {
 
 // Run deletes what p expires from repo, and archives what it transitions where the
 // registry has archive storage (a registry.Transitioner; elsewhere they are skipped). inv is
-// the inventory p was planned from.
+// the inventory p was planned from, read just before: p must already carry the safety
+// settings in force (plan.Build, or plan.Recheck for a saved plan).
 //
 // Order: waves, so that an index is deleted before its children and a subject before its
 // referrers; within a wave, Concurrency deletions at once. Before each batch the current
 // tags are read again: an image tagged since the plan, or referenced by an index or a
 // referrer pushed since, is skipped. A manifest already gone counts as removed, so the run
 // is safe to repeat. Every outcome goes to the journal before the next batch.
+//
+// The journal at opts.JournalPath is bound to opts.Host, repo and opts.PlanDigest. A
+// journal there for another repository is an error wrapping ErrOtherRepository, and nothing
+// is deleted. An unfinished journal of the same plan is resumed: the run appends to it, and
+// Result.Resumed says so. Any other journal (finished, or of another plan of the same
+// repository, whose remaining targets p has re-planned) is replaced.
 func Run(ctx context.Context, reg Registry, repo string, inv *inventory.Inventory, p *plan.Plan, opts Options) (*Result, error) {
+	if p.Blocked != "" {
+		return nil, fmt.Errorf("refusing to apply: %s", p.Blocked)
+	}
 	if p.Refusal != "" {
 		return nil, fmt.Errorf("refusing to apply: %s", p.Refusal)
 	}
 	opts.defaults()
 	h := newHeader(inv, p, opts.Now())
+	h.Host, h.Repository, h.PlanDigest = opts.Host, repo, opts.PlanDigest
+	res := &Result{Repository: inv.Repository}
 	var j *journal
 	if opts.JournalPath != "" {
-		var err error
-		if j, err = createJournal(opts.JournalPath, h); err != nil {
+		if opts.Host == "" || opts.PlanDigest == "" {
+			return nil, errors.New("a journal needs the registry host and the plan digest it is bound to")
+		}
+		st, err := ReadJournal(opts.JournalPath)
+		switch {
+		case errors.Is(err, ErrNoJournal):
+		case err != nil:
+			return nil, err
+		default:
+			if err := st.Check(opts.Host, repo); err != nil {
+				return nil, err
+			}
+			if !st.Done && st.PlanDigest == opts.PlanDigest {
+				res.Resumed, res.DoneBefore = true, st.Finished
+			}
+		}
+		if res.Resumed {
+			j, err = reopenJournal(opts.JournalPath)
+		} else {
+			j, err = createJournal(opts.JournalPath, h)
+		}
+		if err != nil {
 			return nil, err
 		}
 		defer j.close()
 	}
-	res := &Result{Repository: inv.Repository}
-	if err := execute(ctx, reg, repo, h, nil, j, opts, res); err != nil {
-		return res, err
-	}
-	return res, nil
-}
-
-// Resume finishes the interrupted run recorded in the journal at opts.JournalPath.
-func Resume(ctx context.Context, reg Registry, repo string, opts Options) (*Result, error) {
-	opts.defaults()
-	s, err := ReadJournal(opts.JournalPath)
-	if err != nil {
-		return nil, err
-	}
-	j, err := reopenJournal(opts.JournalPath)
-	if err != nil {
-		return nil, err
-	}
-	defer j.close()
-	res := &Result{Repository: s.Repository, Resumed: true}
-	if err := execute(ctx, reg, repo, s.h, s.finished, j, opts, res); err != nil {
+	if err := execute(ctx, reg, repo, h, j, opts, res); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -210,7 +237,11 @@ func newHeader(inv *inventory.Inventory, p *plan.Plan, now time.Time) *header {
 	g := inventory.NewGraph(images)
 	expire := map[int]bool{}
 	archive := map[int]bool{}
+	items := map[string]plan.Item{} // the targets
 	for _, it := range p.Images {
+		if it.Action == policy.Expire || it.Action == policy.Transition {
+			items[it.Digest] = it
+		}
 		i, ok := g.Index(it.Digest)
 		if !ok {
 			continue
@@ -251,7 +282,7 @@ func newHeader(inv *inventory.Inventory, p *plan.Plan, now time.Time) *header {
 		}
 		switch {
 		case expire[i]:
-			t := target{Digest: img.Digest, Wave: wave(i, 0), Tags: img.Tags}
+			t := target{Digest: img.Digest, Wave: wave(i, 0), Tags: img.Tags, Rule: items[img.Digest].RulePriority, Reason: items[img.Digest].Reason}
 			for _, parent := range g.Parents(i) {
 				if expire[parent] {
 					t.After = append(t.After, images[parent].Digest)
@@ -262,7 +293,8 @@ func newHeader(inv *inventory.Inventory, p *plan.Plan, now time.Time) *header {
 			}
 			h.Targets = append(h.Targets, t)
 		case archive[i]:
-			h.Targets = append(h.Targets, target{Digest: img.Digest, Tags: img.Tags, Archive: true, Wave: archiveWave})
+			h.Targets = append(h.Targets, target{Digest: img.Digest, Tags: img.Tags, Archive: true, Wave: archiveWave,
+				Rule: items[img.Digest].RulePriority, Reason: items[img.Digest].Reason})
 		case img.IsIndex() && len(img.Children) > 0:
 			children := make([]string, len(img.Children))
 			for n, c := range img.Children {
@@ -284,25 +316,23 @@ func newHeader(inv *inventory.Inventory, p *plan.Plan, now time.Time) *header {
 // of the image graph, far below this.
 const archiveWave = 1 << 20
 
-// execute works through the header's targets, leaving out those already finished.
-func execute(ctx context.Context, reg Registry, repo string, h *header, finished map[string]bool, j *journal, opts Options, res *Result) error {
-	var todo []target
+// execute works through the header's targets.
+func execute(ctx context.Context, reg Registry, repo string, h *header, j *journal, opts Options, res *Result) error {
+	todo := h.Targets
+	targets := map[string]target{}
 	for _, t := range h.Targets {
-		if !finished[t.Digest] {
-			todo = append(todo, t)
-		}
-	}
-	targets := map[string]bool{}
-	for _, t := range h.Targets {
-		targets[t.Digest] = true
+		targets[t.Digest] = t
 	}
 	total, done := len(todo), 0
+	res.Total = total
 	removed := map[string]bool{}
-	for d := range finished {
-		removed[d] = true
-	}
 	var mu sync.Mutex
 	record := func(rec Record) error {
+		t := targets[rec.Digest]
+		rec.Tags, rec.RulePriority, rec.Reason = t.Tags, t.Rule, t.Reason
+		if rec.Tags == nil {
+			rec.Tags = []string{}
+		}
 		mu.Lock()
 		res.add(rec)
 		if rec.Outcome == Deleted || rec.Outcome == Gone {
@@ -313,7 +343,7 @@ func execute(ctx context.Context, reg Registry, repo string, h *header, finished
 			opts.Progress(done, total)
 		}
 		mu.Unlock()
-		return j.write(entry{Digest: rec.Digest, Outcome: rec.Outcome, Reason: rec.Reason, At: opts.Now().UTC()})
+		return j.write(entry{Digest: rec.Digest, Outcome: rec.Outcome, Reason: rec.Detail, At: opts.Now().UTC()})
 	}
 
 	for start := 0; start < len(todo); {
@@ -350,7 +380,7 @@ func execute(ctx context.Context, reg Registry, repo string, h *header, finished
 				}
 			}
 			if ok {
-				if err := record(Record{Digest: t.Digest, Outcome: Skipped, Reason: why}); err != nil {
+				if err := record(Record{Digest: t.Digest, Outcome: Skipped, Detail: why}); err != nil {
 					return err
 				}
 				continue
@@ -418,11 +448,11 @@ func actOn(ctx context.Context, reg Registry, repo string, t target, opts Option
 			opts.Logger.Info(string(done), "digest", digest)
 			return Record{Digest: digest, Outcome: done}, nil
 		case errors.Is(err, registry.ErrNotFound):
-			return Record{Digest: digest, Outcome: Gone, Reason: "already gone"}, nil
+			return Record{Digest: digest, Outcome: Gone, Detail: "already gone"}, nil
 		case errors.Is(err, registry.ErrReferenced):
-			return Record{Digest: digest, Outcome: Failed, Reason: err.Error()}, nil
+			return Record{Digest: digest, Outcome: Failed, Detail: err.Error()}, nil
 		case errors.Is(err, registry.ErrUnsupported), errors.Is(err, registry.ErrUnauthorized), errors.Is(err, registry.ErrDenied):
-			return Record{Digest: digest, Outcome: Failed, Reason: err.Error()}, fmt.Errorf("deleting %s: %w", digest, err)
+			return Record{Digest: digest, Outcome: Failed, Detail: err.Error()}, fmt.Errorf("deleting %s: %w", digest, err)
 		case ctx.Err() != nil:
 			return Record{}, nil
 		}
@@ -436,7 +466,7 @@ func actOn(ctx context.Context, reg Registry, repo string, t target, opts Option
 			wait *= 2
 		}
 	}
-	return Record{Digest: digest, Outcome: Failed, Reason: fmt.Sprintf("%d attempts: %v", opts.Attempts, err)}, nil
+	return Record{Digest: digest, Outcome: Failed, Detail: fmt.Sprintf("%d attempts: %v", opts.Attempts, err)}, nil
 }
 
 // deleteBatch deletes a batch in as few calls as the backend allows. Per-item failures are
@@ -469,7 +499,12 @@ func deleteBatch(ctx context.Context, bd registry.BatchDeleter, repo string, wor
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("interrupted: %w", ctx.Err())
 		}
-		return nil, fmt.Errorf("deleting a batch of %d: %w", len(digests), err)
+		// The registry refused the whole call: each image in it failed.
+		recs := make([]Record, len(digests))
+		for i, d := range digests {
+			recs[i] = Record{Digest: d, Outcome: Failed, Detail: err.Error()}
+		}
+		return recs, fmt.Errorf("deleting a batch of %d: %w", len(digests), err)
 	}
 	recs := make([]Record, len(digests))
 	for i, d := range digests {
@@ -478,9 +513,9 @@ func deleteBatch(ctx context.Context, bd registry.BatchDeleter, repo string, wor
 		case !bad:
 			recs[i] = Record{Digest: d, Outcome: Deleted}
 		case errors.Is(ferr, registry.ErrNotFound):
-			recs[i] = Record{Digest: d, Outcome: Gone, Reason: "already gone"}
+			recs[i] = Record{Digest: d, Outcome: Gone, Detail: "already gone"}
 		default:
-			recs[i] = Record{Digest: d, Outcome: Failed, Reason: ferr.Error()}
+			recs[i] = Record{Digest: d, Outcome: Failed, Detail: ferr.Error()}
 		}
 	}
 	return recs, nil
@@ -488,7 +523,7 @@ func deleteBatch(ctx context.Context, bd registry.BatchDeleter, repo string, wor
 
 // recheck reads the tags again and returns the batch's targets that must be skipped, with
 // why: tagged since the plan, or referenced by an index or referrer pushed since.
-func recheck(ctx context.Context, reg Registry, repo string, h *header, targets map[string]bool, batch []target) (map[string]string, error) {
+func recheck(ctx context.Context, reg Registry, repo string, h *header, targets map[string]target, batch []target) (map[string]string, error) {
 	tags, err := reg.Tags(ctx, repo)
 	if err != nil {
 		return nil, err
@@ -506,7 +541,7 @@ func recheck(ctx context.Context, reg Registry, repo string, h *header, targets 
 				skip[d] = fmt.Sprintf("tagged %q since the plan", tag)
 			}
 		}
-		if h.KnownTags[tag] != d && !targets[d] {
+		if _, planned := targets[d]; h.KnownTags[tag] != d && !planned {
 			fresh[d] = append(fresh[d], tag)
 		}
 	}
@@ -517,7 +552,9 @@ func recheck(ctx context.Context, reg Registry, repo string, h *header, targets 
 	for _, d := range freshDigests {
 		m, err := reg.Manifest(ctx, repo, d)
 		if errors.Is(err, registry.ErrNotFound) {
-			continue // moved again, or deleted, since the tag list
+			// The registry says it does not exist (not merely that it cannot be read): the
+			// tag moved again, or was deleted, since the tag list.
+			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", d, err)

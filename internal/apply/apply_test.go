@@ -175,7 +175,7 @@ func TestRunDeletesExactlyThePlan(t *testing.T) {
 			c := client(t, w.host)
 			inv, p := planFor(t, c, w)
 			journal := filepath.Join(t.TempDir(), "journal.jsonl")
-			res, err := apply.Run(context.Background(), c, w.repo, inv, p, apply.Options{JournalPath: journal})
+			res, err := apply.Run(context.Background(), c, w.repo, inv, p, bound(w, journal, "plan-1"))
 			if err != nil {
 				t.Fatalf("Run() = %v", err)
 			}
@@ -217,7 +217,7 @@ func TestRunSkipsWhatChangedSincePlan(t *testing.T) {
 			skipped := map[string]string{}
 			for _, r := range res.Records {
 				if r.Outcome == apply.Skipped {
-					skipped[r.Digest] = r.Reason
+					skipped[r.Digest] = r.Detail
 				}
 			}
 			if !strings.Contains(skipped[w.old.Index], `tagged "hotfix" since the plan`) {
@@ -263,33 +263,155 @@ func (r *interrupting) Delete(ctx context.Context, repo, digest string) error {
 	return r.Registry.Delete(ctx, repo, digest)
 }
 
+// bound returns options journalling to path, bound to w's registry and the plan digest.
+func bound(w *world, path, digest string) apply.Options {
+	return apply.Options{JournalPath: path, Host: w.host, PlanDigest: digest}
+}
+
+func withBatch(o apply.Options, concurrency, batch int) apply.Options {
+	o.Concurrency, o.BatchSize = concurrency, batch
+	return o
+}
+
+// interrupt runs p with a registry that cancels the run after three deletions.
+func interrupt(t *testing.T, w *world, c registry.Registry, inv *inventory.Inventory, p *plan.Plan, journal string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := &interrupting{Registry: c, after: 3, cancel: cancel}
+	res, err := apply.Run(ctx, stop, w.repo, inv, p, withBatch(bound(w, journal, "plan-1"), 1, 2))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted Run() = %v, want context.Canceled", err)
+	}
+	if len(res.Records) != 3 || res.Total != len(w.expired()) {
+		t.Fatalf("interrupted Run() recorded %d of %d, want 3 of %d", len(res.Records), res.Total, len(w.expired()))
+	}
+	st, err := apply.ReadJournal(journal)
+	if err != nil || st.Done || st.Finished != 3 || st.Host != w.host || st.Repository != w.repo || st.PlanDigest != "plan-1" {
+		t.Fatalf("journal after the interruption = %+v, %v; want 3 of %d finished, not done, bound to %s/%s and plan-1", st, err, len(w.expired()), w.host, w.repo)
+	}
+}
+
 func TestResumeAfterInterruption(t *testing.T) {
 	t.Parallel()
 	w := push(t, registrytest.StartDistribution(t))
 	c := client(t, w.host)
 	inv, p := planFor(t, c, w)
 	journal := filepath.Join(t.TempDir(), "journal.jsonl")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stop := &interrupting{Registry: c, after: 3, cancel: cancel}
-	_, err := apply.Run(ctx, stop, w.repo, inv, p, apply.Options{JournalPath: journal, Concurrency: 1, BatchSize: 2})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("interrupted Run() = %v, want context.Canceled", err)
-	}
-	st, err := apply.ReadJournal(journal)
-	if err != nil || st.Done || st.Finished != 3 {
-		t.Fatalf("journal after the interruption = %+v, %v; want 3 of %d finished, not done", st, err, len(w.expired()))
-	}
-	res, err := apply.Resume(context.Background(), client(t, w.host), w.repo, apply.Options{JournalPath: journal})
+	interrupt(t, w, c, inv, p, journal)
+
+	// The same plan, re-checked against the repository as it is now, resumes the journal.
+	now2, err := c.Inventory(context.Background(), w.repo)
 	if err != nil {
-		t.Fatalf("Resume() = %v", err)
+		t.Fatal(err)
 	}
-	if res.Deleted != len(w.expired())-3 || res.Failed+res.Skipped != 0 || len(res.Problems) > 0 {
-		t.Errorf("Resume() = %+v, want the remaining %d deleted", res, len(w.expired())-3)
+	rest := plan.Recheck(p, now2, now, plan.Options{Safety: plan.Safety{ProtectDigests: map[string]string{w.pinned.Index: "test"}}})
+	res, err := apply.Run(context.Background(), client(t, w.host), w.repo, now2, rest, bound(w, journal, "plan-1"))
+	if err != nil {
+		t.Fatalf("resumed Run() = %v", err)
+	}
+	if !res.Resumed || res.DoneBefore != 3 || res.Deleted != len(w.expired())-3 || res.Failed+res.Skipped != 0 || len(res.Problems) > 0 {
+		t.Errorf("resumed Run() = %+v, want the remaining %d deleted", res, len(w.expired())-3)
 	}
 	converged(t, w, inv, p)
-	if st, _ := apply.ReadJournal(journal); !st.Done {
-		t.Errorf("journal not done after Resume()")
+	if st, _ := apply.ReadJournal(journal); !st.Done || st.Finished != len(w.expired()) {
+		t.Errorf("journal after the resumed run = %+v, want done with all %d finished", st, len(w.expired()))
+	}
+}
+
+// A resumed run applies the safety in force now: a digest pinned after the interruption
+// is kept, with its children, although the interrupted plan deletes it.
+func TestResumeAppliesTodaysSafety(t *testing.T) {
+	t.Parallel()
+	w := push(t, registrytest.StartDistribution(t))
+	c := client(t, w.host)
+	inv, p := planFor(t, c, w)
+	journal := filepath.Join(t.TempDir(), "journal.jsonl")
+	interrupt(t, w, c, inv, p, journal)
+	st, err := apply.ReadJournal(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pin an untagged target the interrupted run has not deleted yet: its index is gone.
+	remaining := st.Remaining()
+	if len(remaining) == 0 {
+		t.Fatal("the interrupted run left nothing to do")
+	}
+	var pin string
+	for _, r := range remaining {
+		if len(r.Tags) == 0 && strings.Contains(r.Reason, "child of index") {
+			pin = r.Digest
+		}
+	}
+	if pin == "" {
+		t.Fatalf("no untagged index child among the remaining targets %v", remaining)
+	}
+	now2, err := c.Inventory(context.Background(), w.repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest := plan.Recheck(p, now2, now, plan.Options{Safety: plan.Safety{ProtectDigests: map[string]string{pin: "pinned since"}}})
+	res, err := apply.Run(context.Background(), client(t, w.host), w.repo, now2, rest, bound(w, journal, "plan-1"))
+	if err != nil {
+		t.Fatalf("resumed Run() = %v", err)
+	}
+	want := 0
+	for _, it := range rest.Images {
+		if it.Action == policy.Expire {
+			want++
+		}
+		if it.Digest == pin && it.Action != policy.Keep {
+			t.Errorf("the re-checked plan does not keep the pinned %s: %s", inventory.ShortDigest(pin), it.Reason)
+		}
+	}
+	if !res.Resumed || res.Deleted != want || want >= len(remaining) || res.Failed > 0 {
+		t.Errorf("resumed Run() = %+v, want %d deleted, fewer than the %d remaining", res, want, len(remaining))
+	}
+	// Its index is gone, so no tag reaches it: ask for it by digest.
+	if _, err := client(t, w.host).Manifest(context.Background(), w.repo, pin); err != nil {
+		t.Errorf("%s, pinned since the interruption: %v", inventory.ShortDigest(pin), err)
+	}
+}
+
+// A journal never acts on another repository: a run on B given A's unfinished journal
+// fails before deleting anything, naming both.
+func TestJournalOfAnotherRepositoryIsRefused(t *testing.T) {
+	t.Parallel()
+	host := registrytest.StartDistribution(t)
+	a := push(t, host)
+	c := client(t, host)
+	invA, pA := planFor(t, c, a)
+	journal := filepath.Join(t.TempDir(), "journal.jsonl")
+	interrupt(t, a, c, invA, pA, journal)
+
+	b := &world{host: host, repo: a.repo + "-b"}
+	registrytest.PushBuild(t, host, b.repo, "sha-1", registrytest.BuildOptions{Created: days(30)})
+	registrytest.PushBuild(t, host, b.repo, "sha-2", registrytest.BuildOptions{Created: days(20)})
+	invB, err := c.Inventory(context.Background(), b.repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.Load([]byte(testPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pB := plan.Build(pol, invB, now, plan.Options{})
+	if pB.Summary.Expire == 0 {
+		t.Fatal("the plan for B expires nothing; the test needs targets")
+	}
+	for _, digest := range []string{"plan-1", "plan-2"} {
+		_, err = apply.Run(context.Background(), c, b.repo, invB, pB, bound(b, journal, digest))
+		if !errors.Is(err, apply.ErrOtherRepository) || !strings.Contains(err.Error(), a.repo) || !strings.Contains(err.Error(), b.repo) {
+			t.Errorf("Run() on B with A's journal = %v, want ErrOtherRepository naming both", err)
+		}
+	}
+	// Another host is another repository too.
+	_, err = apply.Run(context.Background(), c, a.repo, invA, pA, apply.Options{JournalPath: journal, Host: "registry.example:5000", PlanDigest: "plan-1"})
+	if !errors.Is(err, apply.ErrOtherRepository) {
+		t.Errorf("Run() on another host with A's journal = %v, want ErrOtherRepository", err)
+	}
+	if got := digests(t, host, b.repo); len(got) != len(invB.Images) {
+		t.Errorf("B holds %d manifests after the refused runs, want all %d", len(got), len(invB.Images))
 	}
 }
 

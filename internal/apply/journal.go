@@ -15,15 +15,20 @@ import (
 // journalKind and journalVersion identify a journal file.
 const (
 	journalKind    = "shipshape.journal"
-	journalVersion = 1
+	journalVersion = 2
 )
 
-// header is the first line of a journal: everything needed to finish the run without the
-// plan or the inventory it came from.
+// header is the first line of a journal: the run's binding (host, repository, plan) and
+// what it set out to do.
 type header struct {
-	Kind       string    `json:"kind"`
-	Version    int       `json:"version"`
-	Repository string    `json:"repository"`
+	Kind    string `json:"kind"`
+	Version int    `json:"version"`
+	// Host and Repository name the repository the run deletes from; a journal never acts
+	// on another.
+	Host       string `json:"host"`
+	Repository string `json:"repository"`
+	// PlanDigest identifies the plan the run carries out: only the same plan resumes it.
+	PlanDigest string    `json:"planDigest"`
 	Started    time.Time `json:"started"`
 	// Targets are the digests to delete, in order.
 	Targets []target `json:"targets"`
@@ -42,6 +47,9 @@ type target struct {
 	// referrers.
 	Wave int      `json:"wave"`
 	Tags []string `json:"tags,omitempty"`
+	// Rule and Reason say why the plan removes it.
+	Rule   int    `json:"rule,omitempty"`
+	Reason string `json:"reason,omitempty"`
 	// After lists the targets that must be gone before this one: the planned indexes that
 	// list it, its planned subject. If one of them stays, so does this one.
 	After []string `json:"after,omitempty"`
@@ -125,7 +133,9 @@ func (j *journal) close() error {
 
 // State is what a journal file says about a run.
 type State struct {
+	Host       string
 	Repository string
+	PlanDigest string
 	Started    time.Time
 	Targets    int
 	// Finished counts targets with a final outcome (deleted, archived or already gone).
@@ -164,9 +174,12 @@ func ReadJournal(path string) (*State, error) {
 		return nil, fmt.Errorf("%s is not a shipshape journal", path)
 	}
 	if h.Version != journalVersion {
-		return nil, fmt.Errorf("journal %s has version %d; this shipshape reads version %d", path, h.Version, journalVersion)
+		return nil, fmt.Errorf("journal %s has version %d; this shipshape reads version %d (discard it with apply --abandon)", path, h.Version, journalVersion)
 	}
-	s := &State{Repository: h.Repository, Started: h.Started, Targets: len(h.Targets), h: h, finished: map[string]bool{}}
+	if h.Host == "" || h.Repository == "" || h.PlanDigest == "" {
+		return nil, fmt.Errorf("journal %s names no host, repository or plan (discard it with apply --abandon)", path)
+	}
+	s := &State{Host: h.Host, Repository: h.Repository, PlanDigest: h.PlanDigest, Started: h.Started, Targets: len(h.Targets), h: h, finished: map[string]bool{}}
 	for sc.Scan() {
 		var e entry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
@@ -184,6 +197,47 @@ func ReadJournal(path string) (*State, error) {
 	}
 	s.Finished = len(s.finished)
 	return s, nil
+}
+
+// Ref is the repository the journal is for, as an image reference without tag.
+func (s *State) Ref() string { return s.Host + "/" + s.Repository }
+
+// Remaining lists the targets without a final outcome, in the order the run takes them,
+// each with its tags.
+func (s *State) Remaining() []Record {
+	var out []Record
+	for _, t := range s.h.Targets {
+		if !s.finished[t.Digest] {
+			out = append(out, Record{Digest: t.Digest, Tags: t.Tags, RulePriority: t.Rule, Reason: t.Reason})
+		}
+	}
+	return out
+}
+
+// ErrOtherRepository is returned when a journal belongs to another repository than the
+// one a run is for.
+var ErrOtherRepository = errors.New("the journal belongs to another repository")
+
+// Check returns an error wrapping ErrOtherRepository, naming both, unless the journal is for
+// repo on host.
+func (s *State) Check(host, repo string) error {
+	if s.Host == host && s.Repository == repo {
+		return nil
+	}
+	return fmt.Errorf("%w: it records an apply on %s, not %s; give another --journal, or discard it with apply --abandon %s",
+		ErrOtherRepository, s.Ref(), host+"/"+repo, s.Ref())
+}
+
+// Abandon discards the journal at path. It returns ErrNoJournal when there is none.
+func Abandon(path string) error {
+	err := os.Remove(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return ErrNoJournal
+	}
+	if err != nil {
+		return fmt.Errorf("discarding the journal: %w", err)
+	}
+	return nil
 }
 
 // maxJournalLine bounds one journal line: the header lists every target of a plan, and

@@ -2,14 +2,12 @@ package cli_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -83,35 +81,14 @@ func TestApplyKilledAndResumed(t *testing.T) {
 	args := []string{"apply", "--policy", pol, host + "/" + repo, "--yes", "--journal", journal,
 		"--cache-dir", filepath.Join(dir, "cache"), "--concurrency", "1", "--rps", "15"}
 
-	cmd := exec.Command(bin, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Kill it once a few deletions are journalled.
-	deadline := time.Now().Add(60 * time.Second)
-	for lines(journal) < 8 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("apply journalled nothing in time; stderr:\n%s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	done := lines(journal) - 1
-	if done >= 30 {
-		t.Fatalf("apply finished before it was killed (%d deletions journalled)", done)
-	}
+	st := killedApply(t, bin, os.Environ(), journal, args...)
+	done := st.Finished
 
 	out, err := exec.Command(bin, args[:len(args)-2]...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("second apply: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "finishing the interrupted apply") {
+	if !strings.Contains(string(out), "interrupted apply of "+host+"/"+repo) {
 		t.Errorf("second apply did not resume:\n%s", out)
 	}
 	after := inventoryOf(t, host, repo)

@@ -320,8 +320,8 @@ func TestPlanFormatsAndExitCodes(t *testing.T) {
 		}
 	}
 	bad := writeFile(t, "bad.json", invalidPolicy)
-	if r := run(t, nil, "", "plan", "--policy", bad, "--images", exampleImages); r.code != 1 || !strings.Contains(r.stdout, bad+": rules[1].selection.countUnit") {
-		t.Errorf("plan with an invalid policy = %d %q", r.code, r.stdout)
+	if r := run(t, nil, "", "plan", "--policy", bad, "--images", exampleImages); r.code != 1 || r.stdout != "" || !strings.Contains(r.err, bad+": rules[1].selection.countUnit") {
+		t.Errorf("plan with an invalid policy = %d %q %q, want 1, nothing on stdout and the problems on stderr", r.code, r.stdout, r.err)
 	}
 	garbage := writeFile(t, "images.json", `{"imageDetails": [{"imageDigest": "sha256:a", "imagePushedAt": "yesterday"}]}`)
 	if r := run(t, nil, "", "plan", "--policy", examplePolicy, "--images", garbage); r.code != 1 || !strings.Contains(r.err, garbage+": ") {

@@ -33,7 +33,8 @@ count as unknown, and the evaluator never ages out an image whose time is unknow
 The OCI Distribution API cannot list untagged manifests. shipshape finds them as index
 children and referrers, and remembers the digests it saw under tags (tag history, in the
 cache), so that a superseded image is found once its tag moves. The snapshot's notes say
-what could not be seen.
+what could not be seen. A manifest the registry lists but will not serve (HEAD answers 200,
+GET 404; a body that does not parse) is an error: no snapshot is written.
 
 Manifests and configs are cached on disk by digest (content-addressed, never stale), so a
 repeat run costs one tag list and one HEAD per tag.`,
@@ -52,6 +53,13 @@ repeat run costs one tag list and one HEAD per tag.`,
 			inv, err := rf.inventory(cmd.Context(), io, cfg, args[0])
 			if err != nil {
 				return err
+			}
+			if len(inv.Unreadable) > 0 {
+				// A snapshot without these would plan deletions that may break them.
+				for _, u := range inv.Unreadable {
+					fmt.Fprintf(io.Err, "unreadable: %s%s: %s\n", u.Digest, tagList(u.Tags), u.Reason)
+				}
+				return fmt.Errorf("%s: %d manifests could not be read; no snapshot is written, since a plan made from it could delete what they reference", args[0], len(inv.Unreadable))
 			}
 			var buf bytes.Buffer
 			if err := inventory.WriteSnapshot(&buf, inv); err != nil {

@@ -2,13 +2,16 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/shipshape-dev/shipshape/internal/apply"
 	"github.com/shipshape-dev/shipshape/internal/config"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/plan"
@@ -71,6 +74,7 @@ func newPlanCmd(io IO) *cobra.Command {
 		in         planInputs
 		imagesFile string
 		output     string
+		outFile    string
 		detailed   bool
 		ecrPreview bool
 	)
@@ -107,15 +111,26 @@ shipshape's evaluation of one lifecycle run differ is listed.
 Output formats: table (for people), json (stable, for scripts), markdown (for pull-request
 comments and $GITHUB_STEP_SUMMARY).
 
-Exit status: 0 on success, 1 on error, 2 on a usage error; with --detailed-exitcode,
-3 when the plan expires or transitions at least one image.`,
+With --out FILE (a REPOSITORY only), the plan is also saved, bound to the registry host, the
+repository, the policy's digest, the safety settings and a fingerprint of the inventory;
+"shipshape apply FILE" carries out exactly that plan after re-checking it against the
+registry (see "shipshape apply --help").
+
+When in doubt, shipshape keeps: if a manifest the registry lists cannot be read, the plan
+keeps every image (any of them may be referenced by it), names the manifest, and exits 1.
+
+Exit status: 0 on success, 1 on error or when manifests could not be read, 2 on a usage
+error; with --detailed-exitcode, 3 when the plan expires or transitions at least one image.`,
 		Example: `  shipshape plan --policy examples/policies/keep-streams.json --images examples/inventory.json
   shipshape plan --policy policy.json localhost:5000/team/app --protect-tag 'prod*' --grace 48h
+  shipshape plan --policy policy.json localhost:5000/team/app --out plan.json && shipshape apply plan.json
   aws ecr describe-images --repository-name app --filter imageStatus=ANY > images.json
   shipshape plan --policy policy.json --images images.json --now 2026-06-01T12:00:00Z -o json
   shipshape plan --policy policy.json --images images.json -o markdown >> "$GITHUB_STEP_SUMMARY"`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			switch {
+			case output == "ut" && !cmd.Flags().Changed("out"):
+				return usageError("-out is read as -o ut (the output format); to save the plan, use --out FILE")
 			case len(args) > 1:
 				return usageError("plan takes one REPOSITORY, got %d", len(args))
 			case len(args) == 1 && imagesFile != "":
@@ -128,6 +143,9 @@ Exit status: 0 on success, 1 on error, 2 on a usage error; with --detailed-exitc
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(output, formatTable, formatJSON, formatMarkdown); err != nil {
 				return err
+			}
+			if outFile != "" && imagesFile != "" {
+				return usageError("--out needs a REPOSITORY: a saved plan is bound to the registry and repository it was made against, and apply re-checks it there")
 			}
 			if in.policyFile == "-" && imagesFile == "-" {
 				return usageError("--policy and --images cannot both read standard input")
@@ -152,6 +170,7 @@ Exit status: 0 on success, 1 on error, 2 on a usage error; with --detailed-exitc
 					return err
 				}
 				defer in.registry.report(io, o)
+				warnPendingJournal(io, o)
 				if inv, err = o.reg.Inventory(cmd.Context(), o.repo); err != nil {
 					err = fmt.Errorf("reading %s: %w", o.ref, err)
 				}
@@ -179,6 +198,20 @@ Exit status: 0 on success, 1 on error, 2 on a usage error; with --detailed-exitc
 			if err := writePlan(io, pl, output); err != nil {
 				return err
 			}
+			if outFile != "" {
+				var buf bytes.Buffer
+				saved := plan.Save(pl, o.host, o.repo, pol, inv, opts, now)
+				if err := saved.Write(&buf); err != nil {
+					return fmt.Errorf("writing the plan: %w", err)
+				}
+				if err := writeFileAtomic(outFile, buf.Bytes()); err != nil {
+					return err
+				}
+				fmt.Fprintf(io.Err, "saved the plan for %s to %s; apply it with: shipshape apply %s\n", o.ref, outFile, outFile)
+			}
+			if pl.Blocked != "" {
+				return fmt.Errorf("%s: %s", pl.Repository, pl.Blocked)
+			}
 			if inActions(io) {
 				for _, warn := range pl.Warnings {
 					annotate(io.Err, "warning", "", 0, 0, warn)
@@ -193,6 +226,7 @@ Exit status: 0 on success, 1 on error, 2 on a usage error; with --detailed-exitc
 	in.register(cmd)
 	cmd.Flags().StringVar(&imagesFile, "images", "", "read the images from `FILE`: describe-images JSON or a shipshape snapshot (\"-\" for standard input)")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 3 when the plan expires or transitions any image")
+	cmd.Flags().StringVar(&outFile, "out", "", "also save the plan to `FILE`, for \"shipshape apply FILE\" (needs a REPOSITORY)")
 	cmd.Flags().BoolVar(&ecrPreview, "ecr-preview", false, "Amazon ECR: also run ECR's own lifecycle policy preview and show where it differs from shipshape's evaluation")
 	addOutputFlag(cmd, &output, formatTable, formatJSON, formatMarkdown)
 	return cmd
@@ -255,3 +289,20 @@ func readInventory(io IO, name string) (*inventory.Inventory, error) {
 }
 
 func durationOf(d config.Duration) time.Duration { return time.Duration(d) }
+
+// warnPendingJournal says when an interrupted apply on the repository is pending.
+func warnPendingJournal(io IO, o *opened) {
+	path, err := defaultJournal(io, o.host, o.repo)
+	if err != nil {
+		return
+	}
+	st, err := apply.ReadJournal(path)
+	switch {
+	case errors.Is(err, apply.ErrNoJournal):
+	case err != nil:
+		fmt.Fprintf(io.Err, "warning: %v\n", err)
+	case !st.Done:
+		fmt.Fprintf(io.Err, "warning: an interrupted apply on %s is pending (%d of %d done); see shipshape apply --status %s\n",
+			st.Ref(), st.Finished, st.Targets, o.ref)
+	}
+}

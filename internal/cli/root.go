@@ -21,6 +21,10 @@ const (
 	ExitError   = 1
 	ExitUsage   = 2
 	ExitChanges = 3 // plan --detailed-exitcode: the plan removes or archives something
+	// ExitInterrupted and ExitTerminated end a command stopped by SIGINT or SIGTERM, as
+	// shells report them (128 + the signal's number).
+	ExitInterrupted = 130
+	ExitTerminated  = 143
 )
 
 // IO is where commands read and write, and what they know of their environment.

@@ -155,7 +155,7 @@ func TestServeRefusesToStart(t *testing.T) {
 	}{
 		{"no token", nil, nil, 1, "no API token configured"},
 		{"bad mode", map[string]string{"SHIPSHAPE_API_TOKEN": "x"}, []string{"--verify", "strict"}, 2, "--verify"},
-		{"bad token file", nil, []string{"--token-file", badTokens}, 1, "tokens:1: scope \"admin\""},
+		{"bad token file", nil, []string{"--token-file", badTokens}, 1, "tokens:1: the scope (second field) is not read or write"},
 		{"store without a scheme", map[string]string{"SHIPSHAPE_API_TOKEN": "x"}, []string{"--store", "pins.db"}, 1, "sqlite://PATH"},
 		{"missing token file", nil, []string{"--token-file", filepath.Join(t.TempDir(), "none")}, 1, "opening token file"},
 	}

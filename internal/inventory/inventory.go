@@ -40,6 +40,23 @@ type Inventory struct {
 	// Notes say what the source could not see, e.g. untagged manifests that a generic
 	// registry cannot list.
 	Notes []string
+	// Unreadable lists the manifests the registry says exist but that could not be read
+	// completely. Their children and referrers are unknown, so anything in the repository
+	// may depend on them: an inventory with any is incomplete, and nothing may be deleted
+	// on its account.
+	Unreadable []Unreadable
+}
+
+// Unreadable is a manifest the registry says exists (a tag points at it, or a HEAD of it
+// answers 200) but that could not be read completely: its GET answers 404, or its body is
+// too large or cannot be parsed. It may be an index, so anything in the repository may
+// depend on it.
+type Unreadable struct {
+	Digest string `json:"digest"`
+	// Tags are the tags pointing at it, if any.
+	Tags []string `json:"tags,omitempty"`
+	// Reason says what went wrong, e.g. "GET answers 404 although HEAD answers 200".
+	Reason string `json:"reason"`
 }
 
 // Image is one manifest (image, index or artifact) stored in a repository, identified by digest.

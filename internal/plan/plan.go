@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
@@ -33,10 +34,15 @@ type Options struct {
 type Plan struct {
 	Repository string    `json:"repository"`
 	Now        time.Time `json:"now"`
-	Summary    Summary   `json:"summary"`
-	Rules      []Rule    `json:"rules"`
-	Images     []Item    `json:"images"`
-	Warnings   []string  `json:"warnings,omitempty"`
+	// Blocked, when set, says why the plan deletes and archives nothing: the inventory is
+	// incomplete (see Unreadable). Unlike Refusal, nothing overrides it.
+	Blocked string `json:"blocked,omitempty"`
+	// Unreadable lists the manifests the inventory could not read, which block the plan.
+	Unreadable []inventory.Unreadable `json:"unreadable,omitempty"`
+	Summary    Summary                `json:"summary"`
+	Rules      []Rule                 `json:"rules"`
+	Images     []Item                 `json:"images"`
+	Warnings   []string               `json:"warnings,omitempty"`
 	// Refusal, when set, says why the plan must not be applied (the blast-radius limit).
 	Refusal string `json:"refusal,omitempty"`
 	// ECRPreview, when set, compares ECR's own preview of the policy with shipshape's.
@@ -110,16 +116,35 @@ func Build(p *policy.Policy, inv *inventory.Inventory, now time.Time, opts Optio
 			Reason: why + "; rule " + strconv.Itoa(d.RulePriority) + " would otherwise " + verb(d.Action) + " it"}
 	}
 	closeOver(images, g, decisions, protected)
+	hold(images, g, decisions)
 
+	rules := make([]Rule, len(res.Rules))
+	for i, r := range res.Rules {
+		rules[i] = Rule{r.RulePriority, r.Description, r.Summary, r.Identified, r.Selected, r.Acted, r.Blocked}
+	}
+	return assemble(inv, decisions, rules, now, price, opts.Safety)
+}
+
+// assemble turns one decision per image of inv into a plan: items newest first, the
+// summary, and the refusal.
+func assemble(inv *inventory.Inventory, decisions []policy.Decision, rules []Rule, now time.Time, price float64, safety Safety) *Plan {
+	images := inv.Images
 	pl := &Plan{
 		Repository: inv.Repository,
 		Now:        now.UTC(),
-		Rules:      make([]Rule, len(res.Rules)),
+		Rules:      rules,
 		Images:     make([]Item, len(images)),
-		Warnings:   warnings(images),
+		Warnings:   warnings(images, inv.Unreadable),
 	}
-	for i, r := range res.Rules {
-		pl.Rules[i] = Rule{r.RulePriority, r.Description, r.Summary, r.Identified, r.Selected, r.Acted, r.Blocked}
+	if len(inv.Unreadable) > 0 {
+		// The inventory is incomplete: keep everything, whatever was decided.
+		pl.Unreadable = slices.Clone(inv.Unreadable)
+		pl.Blocked = blockedMessage(inv.Unreadable)
+		keepAll(decisions, inv.Unreadable)
+		for i := range rules {
+			rules[i].Blocked += rules[i].Acted
+			rules[i].Acted = 0
+		}
 	}
 	removed := make([]bool, len(images))
 	archived := make([]bool, len(images))
@@ -173,9 +198,72 @@ func Build(p *policy.Policy, inv *inventory.Inventory, now time.Time, opts Optio
 	pl.Summary.TransitionedBytes = sz.Of(archived)
 	pl.Summary.PricePerGBMonth = price
 	pl.Summary.MonthlySavingsUSD = MonthlyCost(pl.Summary.ReclaimedBytes, price)
-	pl.Refusal = opts.Safety.refusal(pl.Summary.Expire, pl.Summary.Images)
+	pl.Refusal = safety.refusal(pl.Summary.Expire, pl.Summary.Images)
 
 	return pl
+}
+
+// keepAll keeps every image, as an inventory with unreadable manifests is incomplete: any
+// of them may be an index that lists, or a subject whose referrers are, any image.
+func keepAll(ds []policy.Decision, unreadable []inventory.Unreadable) {
+	why := unreadableReason(unreadable)
+	for i := range ds {
+		d := &ds[i]
+		if j := slices.IndexFunc(unreadable, func(u inventory.Unreadable) bool { return u.Digest == d.Digest }); j >= 0 {
+			*d = policy.Decision{Digest: d.Digest, Action: policy.Keep, Cause: d.Cause,
+				Reason: "kept: this manifest could not be read (" + unreadable[j].Reason + "); its children and referrers are unknown"}
+			continue
+		}
+		if d.Action == policy.Keep {
+			d.Reason = why + "; " + d.Reason
+			continue
+		}
+		*d = policy.Decision{Digest: d.Digest, Action: policy.Keep, Cause: d.Cause,
+			Reason: why + "; rule " + strconv.Itoa(d.RulePriority) + " would otherwise " + verb(d.Action) + " it"}
+	}
+}
+
+// maxNamedUnreadable is how many unreadable manifests a reason names; the plan's
+// Unreadable lists them all.
+const maxNamedUnreadable = 3
+
+// unreadableReason is the reason every image of a blocked plan is kept, e.g. "kept:
+// manifest sha256:abcd… (tag prod) could not be read (GET answers 404 although HEAD
+// answers 200); it may reference this image".
+func unreadableReason(unreadable []inventory.Unreadable) string {
+	name := func(u inventory.Unreadable) string {
+		s := inventory.ShortDigest(u.Digest)
+		switch len(u.Tags) {
+		case 0:
+		case 1:
+			s += " (tag " + u.Tags[0] + ")"
+		default:
+			s += " (tags " + strings.Join(u.Tags, ", ") + ")"
+		}
+		return s
+	}
+	if len(unreadable) == 1 {
+		u := unreadable[0]
+		return "kept: manifest " + name(u) + " could not be read (" + u.Reason + "); it may reference this image"
+	}
+	var each []string
+	for _, u := range unreadable[:min(len(unreadable), maxNamedUnreadable)] {
+		each = append(each, name(u)+": "+u.Reason)
+	}
+	if rest := len(unreadable) - maxNamedUnreadable; rest > 0 {
+		each = append(each, fmt.Sprintf("and %d more", rest))
+	}
+	return fmt.Sprintf("kept: %d manifests could not be read (%s); any of them may reference this image", len(unreadable), strings.Join(each, "; "))
+}
+
+// blockedMessage says why a plan with unreadable manifests deletes nothing.
+func blockedMessage(unreadable []inventory.Unreadable) string {
+	if len(unreadable) == 1 {
+		return "1 manifest could not be read, so the inventory is incomplete and any image may depend on it: " +
+			"nothing will be deleted or archived until it can be read (--force does not override this)"
+	}
+	return strconv.Itoa(len(unreadable)) + " manifests could not be read, so the inventory is incomplete and any image may depend on them: " +
+		"nothing will be deleted or archived until they can be read (--force does not override this)"
 }
 
 // closeOver extends expiry along the graph: untagged children of expired indexes that no
@@ -221,6 +309,42 @@ func closeOver(images []inventory.Image, g *inventory.Graph, ds []policy.Decisio
 	}
 }
 
+// hold keeps whatever a kept image still references (an index's children, a referrer's
+// subject) and its referrers, which follow it. The evaluator and the safety layer already keep most of these; hold makes it a
+// rule that no plan, built or re-checked, breaks an image that stays.
+func hold(images []inventory.Image, g *inventory.Graph, ds []policy.Decision) {
+	var queue []int
+	for i, d := range ds {
+		if d.Action != policy.Expire {
+			queue = append(queue, i)
+		}
+	}
+	keep := func(j int, why string) {
+		if ds[j].Action != policy.Expire {
+			return
+		}
+		ds[j] = policy.Decision{Digest: images[j].Digest, Action: policy.Keep, Cause: ds[j].Cause,
+			Reason: why + "; rule " + strconv.Itoa(ds[j].RulePriority) + " would otherwise expire it"}
+		queue = append(queue, j)
+	}
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		img := &images[i]
+		for _, c := range img.Children {
+			if j, ok := g.Index(c.Digest); ok {
+				keep(j, "child of index "+label(img)+", which stays")
+			}
+		}
+		if j, ok := g.Index(img.Subject); ok && img.Subject != img.Digest {
+			keep(j, "subject of "+label(img)+", which stays")
+		}
+		for _, j := range g.Referrers(i) {
+			keep(j, "referrer of "+label(img)+", which stays")
+		}
+	}
+}
+
 // MonthlyCost prices bytes of storage for a month at price US dollars per GB-month
 // (GB = 2^30 bytes, as AWS bills storage), rounded to cents.
 func MonthlyCost(bytes int64, price float64) float64 {
@@ -244,10 +368,13 @@ func storageClass(img *inventory.Image) string {
 	return "standard"
 }
 
-func warnings(images []inventory.Image) []string {
+// warnings says what makes the plan less exact. Unreadable manifests, which have no list
+// of children either, are left to Blocked.
+func warnings(images []inventory.Image, unreadable []inventory.Unreadable) []string {
 	unknown := 0
 	for i := range images {
-		if images[i].IsIndex() && images[i].Children == nil {
+		if images[i].IsIndex() && images[i].Children == nil &&
+			!slices.ContainsFunc(unreadable, func(u inventory.Unreadable) bool { return u.Digest == images[i].Digest }) {
 			unknown++
 		}
 	}

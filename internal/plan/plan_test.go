@@ -181,3 +181,80 @@ func TestCompare(t *testing.T) {
 		t.Errorf("Compare() (-want +got):\n%s", diff)
 	}
 }
+
+// TestBuildUnreadable checks that an inventory with a manifest that could not be read gives
+// a plan that keeps everything, says why, and is blocked whatever the limits say.
+func TestBuildUnreadable(t *testing.T) {
+	t.Parallel()
+	pol, err := policy.Load([]byte(keepNewestBuild))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const reason = "GET answers 404 although HEAD answers 200"
+	prod := inventory.Image{Digest: "sha256:prod-idx", Tags: []string{"prod"}, MediaType: inventory.MediaTypeOCIIndex, PushedAt: daysAgo(1)}
+	complete := repo()
+	incomplete := repo()
+	incomplete.Images = append(incomplete.Images, prod)
+	incomplete.Unreadable = []inventory.Unreadable{{Digest: prod.Digest, Tags: prod.Tags, Reason: reason}}
+
+	opts := plan.Options{Safety: plan.Safety{MaxDeletePercent: 1}}
+	full := plan.Build(pol, complete, now, opts)
+	if full.Summary.Expire == 0 || full.Refusal == "" || full.Blocked != "" {
+		t.Fatalf("Build() of the complete inventory: %d to expire, refusal %q, blocked %q; want some to expire, refused, not blocked",
+			full.Summary.Expire, full.Refusal, full.Blocked)
+	}
+
+	p := plan.Build(pol, incomplete, now, opts)
+	if p.Blocked == "" || p.Refusal != "" {
+		t.Errorf("Build() blocked %q, refusal %q; want blocked, and no refusal (nothing to expire)", p.Blocked, p.Refusal)
+	}
+	if diff := cmp.Diff(incomplete.Unreadable, p.Unreadable); diff != "" {
+		t.Errorf("Build().Unreadable (-want +got):\n%s", diff)
+	}
+	want := plan.Summary{Images: len(incomplete.Images), Keep: len(incomplete.Images), StoredBytes: p.Summary.StoredBytes, PricePerGBMonth: plan.DefaultPricePerGBMonth}
+	if diff := cmp.Diff(want, p.Summary); diff != "" {
+		t.Errorf("Build().Summary (-want +got):\n%s", diff)
+	}
+	for i, r := range p.Rules {
+		if f := full.Rules[i]; r.Acted != 0 || r.Blocked != f.Blocked+f.Acted || r.Identified != f.Identified || r.Selected != f.Selected {
+			t.Errorf("Build().Rules[%d] = %+v; want what rule %d acts on blocked (complete inventory: %+v)", i, r, r.RulePriority, f)
+		}
+	}
+	if len(p.Warnings) != 0 {
+		t.Errorf("Build().Warnings = %q; want none (the unreadable index is not an index without a list of children)", p.Warnings)
+	}
+	reasons := map[string]string{}
+	for _, it := range p.Images {
+		reasons[it.Digest] = it.Reason
+		if it.Action != policy.Keep {
+			t.Errorf("Build() %s %s (%s); want keep", it.Action, it.Digest, it.Reason)
+		}
+	}
+	for digest, want := range map[string]string{
+		"sha256:a-idx": "kept: manifest sha256:prod-idx (tag prod) could not be read (" + reason + "); it may reference this image; rule 2 would otherwise expire it",
+		"sha256:c-idx": "kept: manifest sha256:prod-idx (tag prod) could not be read (" + reason + "); it may reference this image; ",
+		prod.Digest:    "kept: this manifest could not be read (" + reason + "); its children and referrers are unknown",
+		"sha256:old":   "kept: manifest sha256:prod-idx (tag prod) could not be read (" + reason + "); it may reference this image; rule 1 would otherwise expire it",
+		"sha256:a-img": "kept: manifest sha256:prod-idx (tag prod) could not be read (" + reason + "); it may reference this image; rule 2 would otherwise expire it",
+	} {
+		if !strings.HasPrefix(reasons[digest], want) {
+			t.Errorf("Build() reason for %s = %q, want it to start %q", digest, reasons[digest], want)
+		}
+	}
+
+	// Several unreadable manifests are named, up to a point.
+	for _, d := range []string{"sha256:u1", "sha256:u2", "sha256:u3", "sha256:u4"} {
+		incomplete.Unreadable = append(incomplete.Unreadable, inventory.Unreadable{Digest: d, Reason: "the manifest cannot be parsed"})
+	}
+	p = plan.Build(pol, incomplete, now, opts)
+	const many = "kept: 5 manifests could not be read (sha256:prod-idx (tag prod): " + reason +
+		"; sha256:u1: the manifest cannot be parsed; sha256:u2: the manifest cannot be parsed; and 2 more); any of them may reference this image"
+	for _, it := range p.Images {
+		if it.Digest == "sha256:old" && !strings.HasPrefix(it.Reason, many) {
+			t.Errorf("Build() reason with 5 unreadable manifests = %q, want it to start %q", it.Reason, many)
+		}
+	}
+	if !strings.HasPrefix(p.Blocked, "5 manifests could not be read") {
+		t.Errorf("Build().Blocked = %q, want it to count 5 manifests", p.Blocked)
+	}
+}

@@ -21,11 +21,13 @@ import (
 // images streams out without being built in memory twice.
 func WriteJSON(w io.Writer, p *Plan) error {
 	head := struct {
-		Repository string    `json:"repository"`
-		Now        time.Time `json:"now"`
-		Summary    Summary   `json:"summary"`
-		Rules      []Rule    `json:"rules"`
-	}{p.Repository, p.Now, p.Summary, p.Rules}
+		Repository string                 `json:"repository"`
+		Now        time.Time              `json:"now"`
+		Blocked    string                 `json:"blocked,omitempty"`
+		Unreadable []inventory.Unreadable `json:"unreadable,omitempty"`
+		Summary    Summary                `json:"summary"`
+		Rules      []Rule                 `json:"rules"`
+	}{p.Repository, p.Now, p.Blocked, p.Unreadable, p.Summary, p.Rules}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -186,6 +188,13 @@ const (
 func WriteTable(w io.Writer, p *Plan, color bool) error {
 	ew := &report.Writer{W: w}
 	fmt.Fprintf(ew, "Plan for %s at %s\n\n", report.Repository(p.Repository), p.Now.Format(time.RFC3339))
+	if p.Blocked != "" {
+		fmt.Fprintf(ew, "BLOCKED: %s.\n", p.Blocked)
+		for _, u := range p.Unreadable {
+			fmt.Fprintf(ew, "  %s  %s  %s\n", inventory.ShortDigest(u.Digest), tagText(u.Tags, 3), u.Reason)
+		}
+		fmt.Fprintln(ew)
+	}
 
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RULE\tIDENTIFIED\tSELECTED\tACTS ON\tBLOCKED\tWHAT")
@@ -251,6 +260,13 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	ew := &report.Writer{W: w}
 	s := p.Summary
 	fmt.Fprintf(ew, "### shipshape plan: `%s`\n\n", report.Repository(p.Repository))
+	if p.Blocked != "" {
+		fmt.Fprintf(ew, "> [!CAUTION]\n> **Blocked**: %s.\n>\n", report.Cell(p.Blocked))
+		for _, u := range p.Unreadable {
+			fmt.Fprintf(ew, "> - `%s` %s: %s\n", inventory.ShortDigest(u.Digest), report.Cell(tagText(u.Tags, 3)), report.Cell(u.Reason))
+		}
+		fmt.Fprintln(ew)
+	}
 	fmt.Fprintf(ew, "**%s** to expire, **%s** to transition, **%s** to keep, of %s images at %s. ",
 		report.Thousands(s.Expire), report.Thousands(s.Transition), report.Thousands(s.Keep), report.Thousands(s.Images), p.Now.Format(time.RFC3339))
 	fmt.Fprintf(ew, "Reclaims **%s** of %s stored%s, saving **$%.2f a month** at $%.2f per GB-month.\n\n",

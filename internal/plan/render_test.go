@@ -3,11 +3,13 @@ package plan
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 )
 
@@ -19,6 +21,8 @@ func TestWriteJSONMatchesEncodingJSON(t *testing.T) {
 	p := &Plan{
 		Repository: "ghcr.io/acme/app",
 		Now:        time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC),
+		Blocked:    "1 manifest could not be read <quoted \"here\">",
+		Unreadable: []inventory.Unreadable{{Digest: "sha256:u", Tags: []string{"prod"}, Reason: "GET answers 404 although HEAD answers 200"}, {Digest: "sha256:v", Reason: "r"}},
 		Summary:    Summary{Images: 3, Expire: 1, Keep: 2, ReclaimedBytes: 1 << 30, MonthlySavingsUSD: 0.1, PricePerGBMonth: 0.1},
 		Rules:      []Rule{{RulePriority: 1, Description: "quote \" and <tag>", Summary: "s", Identified: 3}},
 		Images: []Item{
@@ -45,6 +49,38 @@ func TestWriteJSONMatchesEncodingJSON(t *testing.T) {
 		}
 		if diff := cmp.Diff(want.String(), got.String()); diff != "" {
 			t.Errorf("%s: WriteJSON() mismatch (-encoding/json +WriteJSON):\n%s", name, diff)
+		}
+	}
+}
+
+// TestWriteBlocked checks that a blocked plan says so first, naming what could not be read.
+func TestWriteBlocked(t *testing.T) {
+	t.Parallel()
+	p := &Plan{
+		Repository: "ghcr.io/acme/app",
+		Now:        time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC),
+		Blocked:    "1 manifest could not be read",
+		Unreadable: []inventory.Unreadable{{Digest: "sha256:0123456789abcdef", Tags: []string{"prod"}, Reason: "GET answers 404 although HEAD answers 200"}},
+		Rules:      []Rule{},
+		Images:     []Item{{Digest: "sha256:a", Tags: []string{}, Action: policy.Keep, Reason: "kept"}},
+	}
+	for name, write := range map[string]func(*bytes.Buffer) error{
+		"table":    func(b *bytes.Buffer) error { return WriteTable(b, p, false) },
+		"markdown": func(b *bytes.Buffer) error { return WriteMarkdown(b, p) },
+	} {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(b.String(), "\n")
+		head := strings.Join(lines[:min(len(lines), 6)], "\n")
+		for _, want := range []string{"1 manifest could not be read", "sha256:0123456789ab", "prod", "GET answers 404 although HEAD answers 200"} {
+			if !strings.Contains(head, want) {
+				t.Errorf("%s: the first lines do not say %q:\n%s", name, want, head)
+			}
+		}
+		if !strings.Contains(strings.ToLower(head), "blocked") {
+			t.Errorf("%s: the first lines do not say the plan is blocked:\n%s", name, head)
 		}
 	}
 }

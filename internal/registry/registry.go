@@ -28,7 +28,9 @@ var (
 type Registry interface {
 	// Inventory reads everything the backend can learn about repo: every manifest it can
 	// find, tagged or not, with tags, times, sizes, the index → child and subject →
-	// referrer edges, and blob sizes. What the registry cannot show goes in Notes.
+	// referrer edges, and blob sizes. What the registry cannot show goes in Notes. A
+	// manifest the registry says exists but that cannot be read completely goes in
+	// Unreadable, never silently left out: anything may depend on it.
 	Inventory(ctx context.Context, repo string) (*inventory.Inventory, error)
 	// Tags returns repo's tags now, each with the digest it points at.
 	Tags(ctx context.Context, repo string) (map[string]string, error)

@@ -83,27 +83,40 @@ func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Invento
 		return nil, err
 	}
 	var unread []string
+	// An index whose manifest cannot be read has unknown children, which anything in the
+	// repository may be: the inventory says so rather than pass it off as childless.
+	var unreadable []inventory.Unreadable
+	cannotRead := func(d, why string) {
+		unread = append(unread, d+": "+why)
+		if img := &images[pos[d]]; img.IsIndex() {
+			img.Children = nil
+			unreadable = append(unreadable, inventory.Unreadable{Digest: d, Tags: slices.Clone(img.Tags), Reason: why})
+		}
+	}
 	for d, raw := range got {
-		n, ok := pos[d]
-		if !ok {
+		if _, ok := pos[d]; !ok {
 			continue
 		}
-		img := &images[n]
-		if err := describeManifest(img, raw); err != nil {
+		if err := describeManifest(&images[pos[d]], raw); err != nil {
 			c.log.Debug("unreadable manifest", "repository", repo, "digest", d, "error", err)
-			unread = append(unread, fmt.Sprintf("%s: %v", d, err))
+			cannotRead(d, err.Error())
 		}
 	}
 	for d, f := range failures {
-		unread = append(unread, fmt.Sprintf("%s: %s", d, f))
+		if _, ok := pos[d]; !ok {
+			continue
+		}
+		cannotRead(d, "BatchGetImage failed: "+f)
 	}
 	slices.Sort(unread)
+	slices.SortFunc(unreadable, func(a, b inventory.Unreadable) int { return cmp.Compare(a.Digest, b.Digest) })
 
 	inv := &inventory.Inventory{
 		Repository: repo,
 		CapturedAt: captured,
 		Images:     images,
 		Notes:      notes(images, len(got), unread),
+		Unreadable: unreadable,
 	}
 	if c.host != "" {
 		inv.Repository = c.host + "/" + repo
@@ -363,7 +376,9 @@ func (c *Client) Manifest(ctx context.Context, repo, digest string) (inventory.I
 	}
 	raw, ok := got[digest]
 	if !ok {
-		return inventory.Image{}, fmt.Errorf("reading manifest %s of %s: %s: %w", digest, repo, failed[digest], registry.ErrNotFound)
+		// DescribeImages has just found it: that BatchGetImage does not serve it does not
+		// make it gone, so the error does not wrap ErrNotFound.
+		return inventory.Image{}, fmt.Errorf("reading manifest %s of %s: %s", digest, repo, failed[digest])
 	}
 	if err := describeManifest(&img, raw); err != nil {
 		return inventory.Image{}, fmt.Errorf("reading manifest %s of %s: %w", digest, repo, err)

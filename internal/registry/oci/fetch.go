@@ -59,7 +59,8 @@ func (rd *reader) manifest(ctx context.Context, d digest.Digest) ([]byte, string
 }
 
 // reference GETs the manifest a tag or digest names, verifies it against the digest the
-// registry gave, and caches it.
+// registry gave, and caches it. A manifest larger than MaxManifestBytes is not read: the
+// error is a *tooLargeError, and the descriptor is returned with it.
 func (rd *reader) reference(ctx context.Context, ref string) (ocispec.Descriptor, []byte, error) {
 	desc, rc, err := rd.r.FetchReference(ctx, ref)
 	if err != nil {
@@ -67,7 +68,7 @@ func (rd *reader) reference(ctx context.Context, ref string) (ocispec.Descriptor
 	}
 	defer rc.Close()
 	if desc.Size > MaxManifestBytes {
-		return ocispec.Descriptor{}, nil, fmt.Errorf("manifest %s is %d bytes, more than the %d accepted", desc.Digest, desc.Size, MaxManifestBytes)
+		return desc, nil, &tooLargeError{desc: desc}
 	}
 	b, err := content.ReadAll(rc, desc)
 	if err != nil {
@@ -75,6 +76,20 @@ func (rd *reader) reference(ctx context.Context, ref string) (ocispec.Descriptor
 	}
 	rd.store(kindManifest, desc.Digest, b)
 	return desc, b, nil
+}
+
+// tooLargeError reports a manifest larger than MaxManifestBytes, which is not read.
+type tooLargeError struct {
+	desc ocispec.Descriptor
+}
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("manifest %s is %s", e.desc.Digest, e.reason())
+}
+
+// reason says what is wrong, for inventory.Unreadable.
+func (e *tooLargeError) reason() string {
+	return fmt.Sprintf("%d bytes, more than the %d accepted", e.desc.Size, MaxManifestBytes)
 }
 
 // config returns the config blob desc describes, from the cache if it holds it.

@@ -2,6 +2,7 @@ package oci
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -104,11 +105,13 @@ func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Invento
 	}
 
 	images, refIndexes := w.images(tagsOf, true)
+	unreadable := w.unreadable(tagsOf)
 	inv := &inventory.Inventory{
 		Repository: displayHost(c.host) + "/" + repo,
 		CapturedAt: now,
 		Images:     images,
-		Notes:      c.notes(images, refIndexes, w.referrers),
+		Notes:      c.notes(images, refIndexes, w.referrers, unreadable),
+		Unreadable: unreadable,
 	}
 	if c.cache != nil {
 		remember(hist, w.nodes, tagsOf, gone, now)
@@ -120,8 +123,9 @@ func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Invento
 	return inv, nil
 }
 
-// remember updates the history with what an inventory found: every manifest read, with
-// its tags if it has any; and forgets the manifests found gone.
+// remember updates the history with what an inventory found: every manifest read (or
+// found to exist but unreadable), with its tags if it has any; and forgets the manifests
+// found gone.
 func remember(h *history, nodes map[digest.Digest]*node, tagsOf map[digest.Digest][]string, gone []digest.Digest, now time.Time) {
 	for d, n := range nodes {
 		if n == nil {
@@ -141,7 +145,7 @@ func remember(h *history, nodes map[digest.Digest]*node, tagsOf map[digest.Diges
 }
 
 // notes explain what the inventory could not see, or saw in an unusual way.
-func (c *Client) notes(images []inventory.Image, refIndexes int, referrersAPI bool) []string {
+func (c *Client) notes(images []inventory.Image, refIndexes int, referrersAPI bool, unreadable []inventory.Unreadable) []string {
 	var notes []string
 	if c.cache != nil {
 		notes = append(notes, "Untagged manifests that no tag, index or referrer reaches, and that no earlier inventory saw, cannot be listed through the OCI Distribution API.")
@@ -171,12 +175,29 @@ func (c *Client) notes(images []inventory.Image, refIndexes int, referrersAPI bo
 		}
 		notes = append(notes, "The registry has no referrers API: referrers were found through "+what+".")
 	}
+	if len(unreadable) > 0 {
+		u := unreadable[0]
+		first := inventory.ShortDigest(u.Digest)
+		if len(u.Tags) > 0 {
+			first += " (" + strings.Join(u.Tags, ", ") + ")"
+		}
+		what := "1 manifest that the registry says exists"
+		if len(unreadable) > 1 {
+			what = fmt.Sprintf("%d manifests that the registry says exist", len(unreadable))
+		}
+		notes = append(notes, fmt.Sprintf("%s could not be read completely (%s: %s): anything in the repository may depend on them, so plans delete nothing until they can be read.",
+			what, first, u.Reason))
+	}
 	return notes
 }
 
 // readTags returns the manifest each tag points at, as roots of the walk. When earlier
 // inventories were remembered, the cache probably holds most manifests, so each tag costs a
 // HEAD; otherwise a GET brings the digest and the manifest at once.
+//
+// A tag whose HEAD (or whose GET, and then HEAD) answers 404 was deleted while listing and
+// is left out. A tag whose GET answers 404 but HEAD 200 is a root still to read by digest;
+// one whose manifest is too large, a root already known to be unreadable.
 func (c *Client) readTags(ctx context.Context, rd *reader, tags []string, warm bool) ([]visit, error) {
 	var (
 		mu     sync.Mutex
@@ -187,15 +208,25 @@ func (c *Client) readTags(ctx context.Context, rd *reader, tags []string, warm b
 	for _, tag := range tags {
 		g.Go(func() error {
 			var (
-				desc ocispec.Descriptor
-				raw  []byte
-				err  error
+				desc       ocispec.Descriptor
+				raw        []byte
+				unreadable string
+				err        error
 			)
 			if warm {
 				desc, err = rd.r.Resolve(gcx, tag)
 				err = mapError(err)
 			} else {
 				desc, raw, err = rd.reference(gcx, tag)
+				if tl, ok := errors.AsType[*tooLargeError](err); ok {
+					desc, unreadable, err = tl.desc, tl.reason(), nil
+				} else if isNotFound(err) {
+					// Deleted while listing, or a registry that will not serve what it has:
+					// if HEAD finds it, the walk tries its digest, and failing that records
+					// it as unreadable.
+					desc, err = rd.r.Resolve(gcx, tag)
+					err = mapError(err)
+				}
 			}
 			if isNotFound(err) {
 				c.log.Debug("tag deleted while listing", "repository", rd.r.name, "tag", tag)
@@ -207,9 +238,13 @@ func (c *Client) readTags(ctx context.Context, rd *reader, tags []string, warm b
 			mu.Lock()
 			defer mu.Unlock()
 			v, ok := byDig[desc.Digest]
-			if !ok {
-				v = &visit{desc: desc, raw: raw}
+			switch {
+			case !ok:
+				v = &visit{desc: desc, raw: raw, confirmed: true, unreadable: unreadable}
 				byDig[desc.Digest] = v
+			case v.raw == nil && raw != nil:
+				// Another tag's GET failed or was not sent; this one brought the manifest.
+				v.desc, v.raw, v.unreadable = desc, raw, ""
 			}
 			v.tags = append(v.tags, tag)
 			return nil
@@ -244,7 +279,7 @@ func (c *Client) resolveDigests(ctx context.Context, r *repository, ds []digest.
 			case err != nil:
 				return fmt.Errorf("resolving %s: %w", d, mapError(err))
 			default:
-				found = append(found, visit{desc: desc})
+				found = append(found, visit{desc: desc, confirmed: true})
 			}
 			return nil
 		})
@@ -257,7 +292,8 @@ func (c *Client) resolveDigests(ctx context.Context, r *repository, ds []digest.
 }
 
 // Manifest describes the manifest dgst of repo. It reads the children of an index too, for
-// the index's size.
+// the index's size. A manifest that exists (HEAD answers 200) but cannot be read completely
+// is an error that does not wrap registry.ErrNotFound.
 func (c *Client) Manifest(ctx context.Context, repo, dgst string) (inventory.Image, error) {
 	d, err := digest.Parse(dgst)
 	if err != nil {
@@ -275,11 +311,16 @@ func (c *Client) Manifest(ctx context.Context, repo, dgst string) (inventory.Ima
 	defer rd.wait()
 	w := &walker{c: c, r: r, rd: rd, nodes: make(map[digest.Digest]*node)}
 	// The manifest and, for an index, its children.
-	if _, err := w.walk(ctx, []visit{{desc: desc}}, 2); err != nil {
+	if _, err := w.walk(ctx, []visit{{desc: desc, confirmed: true}}, 2); err != nil {
 		return inventory.Image{}, fmt.Errorf("reading %s in %s: %w", d, repo, err)
 	}
-	if w.nodes[d] == nil {
+	n := w.nodes[d]
+	if n == nil {
 		return inventory.Image{}, fmt.Errorf("reading %s in %s: %w", d, repo, registry.ErrNotFound)
+	}
+	if n.unreadable != "" {
+		// It exists: not ErrNotFound, which would tell the caller it is gone.
+		return inventory.Image{}, fmt.Errorf("reading %s in %s: %s", d, repo, n.unreadable)
 	}
 	images, _ := w.images(nil, false)
 	i := slices.IndexFunc(images, func(img inventory.Image) bool { return img.Digest == d.String() })

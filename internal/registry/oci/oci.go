@@ -13,6 +13,12 @@
 // Delete keeps it up to date when a referrer is deleted. Cosign's sha256-<hex>.sig and
 // .att tags are ordinary tags.
 //
+// A manifest is gone only when the registry says so to both GET and HEAD (or, for a tag
+// listed but no longer there, to both requests by tag). One that it says exists but will
+// not serve (HEAD 200, GET 404), or that is too large or cannot be parsed, stays in the
+// inventory without children and is listed in Inventory.Unreadable: it may be an index, so
+// anything may depend on it.
+//
 // The cache directory holds:
 //
 //	manifests/<algorithm>/<hex>    manifests, by digest (content-addressed, never stale)

@@ -1,7 +1,9 @@
 package oci
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -27,9 +29,12 @@ type walker struct {
 	referrers bool
 
 	mu          sync.Mutex
-	nodes       map[digest.Digest]*node // nil: gone (404) by the time it was read
+	nodes       map[digest.Digest]*node // nil: gone (404 to GET and HEAD) by the time it was read
 	done, total int
 }
+
+// reasonGET404 is why a manifest the registry says exists, but will not serve, is unreadable.
+const reasonGET404 = "GET answers 404 although HEAD answers 200"
 
 // visit is a manifest to read.
 type visit struct {
@@ -39,12 +44,25 @@ type visit struct {
 	// attestation marks a buildx attestation manifest: its config holds nothing worth a
 	// request (no labels, no time).
 	attestation bool
+	// confirmed says the registry has answered that the manifest exists (a tag or a HEAD
+	// resolved it), so a 404 to its GET makes it unreadable, not gone.
+	confirmed bool
+	// unreadable, when set, says why the manifest cannot be read, found out before the walk.
+	unreadable string
 }
 
 // node is a manifest read.
 type node struct {
 	m   *manifest
 	cfg *imageConfig // nil when not an image, or not read
+	// unreadable, when set, says why the manifest, which exists, could not be read
+	// completely: m then holds only its media type, and its children are unknown.
+	unreadable string
+}
+
+// unreadableNode is a manifest of mediaType that exists but could not be read, for why.
+func unreadableNode(mediaType, why string) *node {
+	return &node{m: &manifest{MediaType: mediaType}, unreadable: why}
 }
 
 // walk reads the manifests of frontier and everything they lead to, breadth first, for at
@@ -109,18 +127,42 @@ func (w *walker) walkAll(ctx context.Context, frontier []visit) error {
 	return err
 }
 
-// read reads one manifest (and its config), and returns the manifests it leads to. A
-// manifest deleted meanwhile gives a nil node.
+// read reads one manifest (and its config), and returns the manifests it leads to.
+//
+// A manifest that no longer exists gives a nil node: its GET answers 404 and, unless the
+// registry confirmed it exists, so does a HEAD of it. A manifest that exists but cannot be
+// read completely (GET answers 404 although HEAD answers 200, too large, not parseable)
+// gives an unreadable node, which leads nowhere: it may be an index with unknown children.
 func (w *walker) read(ctx context.Context, v visit) (*node, []visit, error) {
 	d := v.desc.Digest
 	raw, mediaType := v.raw, v.desc.MediaType
+	if v.unreadable != "" {
+		w.warnUnreadable(d, v.unreadable)
+		return unreadableNode(mediaType, v.unreadable), nil, nil
+	}
 	if raw == nil {
 		var mt string
 		var err error
 		raw, mt, err = w.rd.manifest(ctx, d)
+		if tl, ok := errors.AsType[*tooLargeError](err); ok {
+			w.warnUnreadable(d, tl.reason())
+			return unreadableNode(cmp.Or(tl.desc.MediaType, mediaType), tl.reason()), nil, nil
+		}
 		if isNotFound(err) {
-			w.c.log.Debug("manifest gone", "repository", w.r.name, "digest", d.String())
-			return nil, nil, nil
+			if !v.confirmed {
+				// Nothing but an index or a referrers list named it: ask whether it exists.
+				desc, err := w.r.Resolve(ctx, d.String())
+				if isNotFound(err) {
+					w.c.log.Debug("manifest gone", "repository", w.r.name, "digest", d.String())
+					return nil, nil, nil
+				}
+				if err != nil {
+					return nil, nil, fmt.Errorf("resolving manifest %s: %w", d, mapError(err))
+				}
+				mediaType = cmp.Or(desc.MediaType, mediaType)
+			}
+			w.warnUnreadable(d, reasonGET404)
+			return unreadableNode(mediaType, reasonGET404), nil, nil
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading manifest %s: %w", d, err)
@@ -131,9 +173,11 @@ func (w *walker) read(ctx context.Context, v visit) (*node, []visit, error) {
 	}
 	m, err := parseManifest(raw, mediaType)
 	if err != nil {
-		// Keep it: it is in the registry, under its tags, even if shipshape cannot read it.
-		w.c.log.Warn("unreadable manifest", "repository", w.r.name, "digest", d.String(), "error", err)
-		return &node{m: &manifest{MediaType: mediaType}}, nil, nil
+		// Keep it: it is in the registry, under its tags, even if shipshape cannot read it;
+		// and it may be an index, so what it references is unknown.
+		why := "the manifest cannot be parsed: " + err.Error()
+		w.warnUnreadable(d, why)
+		return unreadableNode(mediaType, why), nil, nil
 	}
 	n := &node{m: m}
 
@@ -180,6 +224,23 @@ func (w *walker) read(ctx context.Context, v visit) (*node, []visit, error) {
 	return n, edges, nil
 }
 
+// warnUnreadable logs a manifest that exists but cannot be read.
+func (w *walker) warnUnreadable(d digest.Digest, why string) {
+	w.c.log.Warn("unreadable manifest", "repository", w.r.name, "digest", d.String(), "reason", why)
+}
+
+// unreadable lists the manifests that exist but could not be read, by digest, with their
+// tags.
+func (w *walker) unreadable(tagsOf map[digest.Digest][]string) []inventory.Unreadable {
+	var out []inventory.Unreadable
+	for _, d := range slices.Sorted(maps.Keys(w.nodes)) {
+		if n := w.nodes[d]; n != nil && n.unreadable != "" {
+			out = append(out, inventory.Unreadable{Digest: d.String(), Tags: slices.Clone(tagsOf[d]), Reason: n.unreadable})
+		}
+	}
+	return out
+}
+
 // images assembles the inventory's images from the manifests read, sorted by digest, and
 // counts the referrers tag schema indexes among them. With times, each image's PushedAt is
 // derived from the metadata of it and its relatives (see pushTimes).
@@ -211,6 +272,9 @@ func (w *walker) images(tagsOf map[digest.Digest][]string, times bool) ([]invent
 	for _, d := range slices.Sorted(maps.Keys(nodes)) {
 		n := nodes[d]
 		img := describe(d.String(), n.m, n.cfg)
+		if n.unreadable != "" {
+			img.Children = nil // unknown, not none
+		}
 		img.Tags = slices.Clone(tagsOf[d])
 		if subject, ok := refIndexes[d]; ok && img.Subject == "" {
 			img.Subject = subject.String()

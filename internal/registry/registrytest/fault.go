@@ -1,7 +1,9 @@
 package registrytest
 
 import (
+	"context"
 	"encoding/binary"
+	"fmt"
 	"hash/fnv"
 	"io"
 	"log"
@@ -49,6 +51,18 @@ type FaultConfig struct {
 	Script []Fault
 	// Match selects the requests that may be disturbed; nil means every request.
 	Match func(*http.Request) bool
+
+	// NotFound selects requests to answer 404 Not Found, with the Distribution error a
+	// registry sends for a manifest (MANIFEST_UNKNOWN) or blob (BLOB_UNKNOWN) it does not
+	// have, without reaching the registry: a way to make a registry contradict itself, e.g.
+	// HEAD of a manifest answers 200 while GET answers 404. It applies whatever Match,
+	// Script and the fractions say, and before them. nil selects none.
+	NotFound func(*http.Request) bool
+	// Hold selects requests that wait, before anything else happens to them, until Release
+	// is called. A held request whose client gives up (a cancelled context, a killed
+	// process), or still held when the test ends, is dropped: it never reaches the
+	// registry. nil selects none.
+	Hold func(*http.Request) bool
 }
 
 // Fault is a kind of disturbance, for FaultConfig.Script.
@@ -61,6 +75,9 @@ const (
 	FaultTooManyRequests
 	FaultReset
 	FaultLostResponse
+	// FaultNotFound answers 404 with MANIFEST_UNKNOWN (BLOB_UNKNOWN for a blob), as
+	// FaultConfig.NotFound does.
+	FaultNotFound
 )
 
 // FaultCounts counts the requests a fault proxy received and the faults it injected.
@@ -70,11 +87,16 @@ type FaultCounts struct {
 	TooManyRequests int
 	Resets          int
 	LostResponses   int
+	NotFound        int
+	// Held counts the requests Hold selected that waited for Release (or for their client
+	// to give up); they count in Requests only if they got past the wait.
+	Held int
 }
 
-// Faults returns the number of requests disturbed.
+// Faults returns the number of requests disturbed. Held requests are not counted: they are
+// only delayed.
 func (c FaultCounts) Faults() int {
-	return c.ServerErrors + c.TooManyRequests + c.Resets + c.LostResponses
+	return c.ServerErrors + c.TooManyRequests + c.Resets + c.LostResponses + c.NotFound
 }
 
 // Proxy is a reverse proxy to a registry that injects faults; see FaultProxy.
@@ -90,6 +112,11 @@ type Proxy struct {
 	scripted    int               // entries of cfg.Script used
 	seen        map[string]uint64 // occurrences of each request so far
 	consecutive map[string]int    // faults in a row of each request
+	heldSignal  chan struct{}     // closed, and replaced, when a request starts to wait
+
+	release     chan struct{} // closed by Release
+	releaseOnce sync.Once
+	closed      chan struct{} // closed when the test ends: held requests are dropped
 }
 
 // FaultProxy starts a plain-HTTP reverse proxy to the registry at target ("host:port")
@@ -109,6 +136,9 @@ func FaultProxy(t testing.TB, target string, cfg FaultConfig) *Proxy {
 		cfg:         cfg,
 		seen:        make(map[string]uint64),
 		consecutive: make(map[string]int),
+		heldSignal:  make(chan struct{}),
+		release:     make(chan struct{}),
+		closed:      make(chan struct{}),
 		forward: &httputil.ReverseProxy{
 			Rewrite: func(pr *httputil.ProxyRequest) {
 				pr.SetURL(u)
@@ -118,7 +148,10 @@ func FaultProxy(t testing.TB, target string, cfg FaultConfig) *Proxy {
 		},
 	}
 	srv := httptest.NewServer(p)
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		close(p.closed) // Close waits for the requests still held
+		srv.Close()
+	})
 	p.Host = strings.TrimPrefix(srv.URL, "http://")
 	return p
 }
@@ -130,11 +163,69 @@ func (p *Proxy) Counts() FaultCounts {
 	return p.counts
 }
 
+// Release lets every request Hold selected through: those waiting now and those to come.
+// It may be called more than once.
+func (p *Proxy) Release() {
+	p.releaseOnce.Do(func() { close(p.release) })
+}
+
+// WaitHeld waits until at least n requests have been held since the proxy started, or ctx
+// ends.
+func (p *Proxy) WaitHeld(ctx context.Context, n int) error {
+	for {
+		p.mu.Lock()
+		held, signal := p.counts.Held, p.heldSignal
+		p.mu.Unlock()
+		if held >= n {
+			return nil
+		}
+		select {
+		case <-signal:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// hold makes req wait for Release if Hold selects it, and reports whether it may go on:
+// false when its client gave up, or the test ended, first.
+func (p *Proxy) hold(req *http.Request) bool {
+	if p.cfg.Hold == nil {
+		return true
+	}
+	select {
+	case <-p.release:
+		return true
+	default:
+	}
+	p.mu.Lock()
+	if !p.cfg.Hold(req) {
+		p.mu.Unlock()
+		return true
+	}
+	p.counts.Held++
+	close(p.heldSignal)
+	p.heldSignal = make(chan struct{})
+	p.mu.Unlock()
+	select {
+	case <-p.release:
+		return true
+	case <-req.Context().Done():
+		return false
+	case <-p.closed:
+		return false
+	}
+}
+
 // decide picks the fault for req, and counts it.
 func (p *Proxy) decide(req *http.Request) Fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.counts.Requests++
+	if p.cfg.NotFound != nil && p.cfg.NotFound(req) {
+		p.counts.NotFound++
+		return FaultNotFound
+	}
 	if p.cfg.Match != nil && !p.cfg.Match(req) {
 		return NoFault
 	}
@@ -172,6 +263,8 @@ func (p *Proxy) decide(req *http.Request) Fault {
 		p.counts.Resets++
 	case FaultLostResponse:
 		p.counts.LostResponses++
+	case FaultNotFound:
+		p.counts.NotFound++
 	default:
 		p.consecutive[key] = 0
 		return NoFault
@@ -182,6 +275,12 @@ func (p *Proxy) decide(req *http.Request) Fault {
 
 // ServeHTTP forwards req to the registry, or disturbs it as the proxy's FaultConfig says.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if !p.hold(req) {
+		if req.Context().Err() == nil {
+			resetConn(w) // the test ended: never a made-up answer
+		}
+		return
+	}
 	switch p.decide(req) {
 	case FaultServerError:
 		http.Error(w, `{"errors":[{"code":"UNKNOWN","message":"injected fault"}]}`, http.StatusInternalServerError)
@@ -189,6 +288,17 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		secs := int((p.cfg.RetryAfter + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		http.Error(w, `{"errors":[{"code":"TOOMANYREQUESTS","message":"injected fault"}]}`, http.StatusTooManyRequests)
+	case FaultNotFound:
+		code, message := "MANIFEST_UNKNOWN", "manifest unknown"
+		if strings.Contains(req.URL.Path, "/blobs/") {
+			code, message = "BLOB_UNKNOWN", "blob unknown to registry"
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
+		w.WriteHeader(http.StatusNotFound)
+		if req.Method != http.MethodHead {
+			fmt.Fprintf(w, `{"errors":[{"code":%q,"message":%q,"detail":"injected fault"}]}`+"\n", code, message)
+		}
 	case FaultReset:
 		resetConn(w)
 	case FaultLostResponse:

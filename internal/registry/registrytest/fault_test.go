@@ -1,6 +1,7 @@
 package registrytest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -141,5 +142,125 @@ func TestRepoName(t *testing.T) {
 				t.Errorf("repoName(%q) = %q, want %q", tc.name, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestFaultProxyNotFound(t *testing.T) {
+	t.Parallel()
+	target, requests := upstream(t)
+	// GET of one manifest answers 404; HEAD of it, and everything else, passes.
+	p := FaultProxy(t, target, FaultConfig{
+		NotFound: func(req *http.Request) bool {
+			return req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/manifests/prod")
+		},
+	})
+	client := noReuse()
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := client.Get(url)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	status, body := get("http://" + p.Host + "/v2/app/manifests/prod")
+	if status != http.StatusNotFound || !strings.Contains(body, `"code":"MANIFEST_UNKNOWN"`) {
+		t.Errorf("GET of the selected manifest = %d %q, want 404 with MANIFEST_UNKNOWN", status, body)
+	}
+	head, err := client.Head("http://" + p.Host + "/v2/app/manifests/prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head.Body.Close()
+	if head.StatusCode != http.StatusOK {
+		t.Errorf("HEAD of the selected manifest = %d, want 200 from the registry", head.StatusCode)
+	}
+	if status, _ := get("http://" + p.Host + "/v2/app/manifests/dev"); status != http.StatusOK {
+		t.Errorf("GET of another manifest = %d, want 200", status)
+	}
+	if n := requests.Load(); n != 2 {
+		t.Errorf("the registry received %d requests, want 2 (the 404 never reaches it)", n)
+	}
+	if c := p.Counts(); c != (FaultCounts{Requests: 3, NotFound: 1}) || c.Faults() != 1 {
+		t.Errorf("Counts() = %+v, want 3 requests, 1 answered 404", c)
+	}
+
+	// As a scripted fault, for the first request Match selects.
+	p = FaultProxy(t, target, FaultConfig{Script: []Fault{FaultNotFound}})
+	if status, body := get("http://" + p.Host + "/v2/app/blobs/sha256:abc"); status != http.StatusNotFound || !strings.Contains(body, "BLOB_UNKNOWN") {
+		t.Errorf("GET of a blob with a scripted FaultNotFound = %d %q, want 404 with BLOB_UNKNOWN", status, body)
+	}
+}
+
+func TestFaultProxyHold(t *testing.T) {
+	t.Parallel()
+	target, requests := upstream(t)
+	p := FaultProxy(t, target, FaultConfig{
+		Hold: func(req *http.Request) bool { return req.Method == http.MethodDelete },
+	})
+	del := func(ctx context.Context) (int, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodDelete, "http://"+p.Host+"/v2/app/manifests/sha256:abc", nil)
+		if err != nil {
+			return 0, err
+		}
+		resp, err := noReuse().Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+
+	// A DELETE whose client gives up while held never reaches the registry.
+	ctx, cancel := context.WithCancel(t.Context())
+	gaveUp := make(chan error, 1)
+	go func() {
+		_, err := del(ctx)
+		gaveUp <- err
+	}()
+	if err := p.WaitHeld(t.Context(), 1); err != nil {
+		t.Fatalf("WaitHeld(1) error = %v", err)
+	}
+	// Requests Hold does not select pass meanwhile.
+	if got := outcome(t, noReuse(), "http://"+p.Host+"/v2/app/tags/list"); got != "200" {
+		t.Errorf("GET while a DELETE is held = %s, want 200", got)
+	}
+	cancel()
+	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled DELETE error = %v, want context.Canceled", err)
+	}
+
+	// A held DELETE goes on when released, and later ones are not held.
+	released := make(chan int, 1)
+	go func() {
+		status, err := del(t.Context())
+		if err != nil {
+			t.Errorf("DELETE error = %v", err)
+		}
+		released <- status
+	}()
+	if err := p.WaitHeld(t.Context(), 2); err != nil {
+		t.Fatalf("WaitHeld(2) error = %v", err)
+	}
+	select {
+	case <-released:
+		t.Fatal("a held DELETE was answered before Release")
+	case <-time.After(50 * time.Millisecond):
+	}
+	p.Release()
+	if status := <-released; status != http.StatusOK {
+		t.Errorf("released DELETE = %d, want 200", status)
+	}
+	if status, err := del(t.Context()); err != nil || status != http.StatusOK {
+		t.Errorf("DELETE after Release = %d, %v; want 200", status, err)
+	}
+	// The tag list, the released DELETE and the one after it; not the abandoned one.
+	if n := requests.Load(); n != 3 {
+		t.Errorf("the registry received %d requests, want 3", n)
+	}
+	if c := p.Counts(); c != (FaultCounts{Requests: 3, Held: 2}) {
+		t.Errorf("Counts() = %+v, want 3 requests and 2 held", c)
 	}
 }
