@@ -185,6 +185,11 @@ func Run(ctx context.Context, reg Registry, repo string, inv *inventory.Inventor
 		if opts.Host == "" || opts.PlanDigest == "" {
 			return nil, errors.New("a journal needs the registry host and the plan digest it is bound to")
 		}
+		unlock, err := lock(opts.JournalPath)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 		st, err := ReadJournal(opts.JournalPath)
 		switch {
 		case errors.Is(err, ErrNoJournal):

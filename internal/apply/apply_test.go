@@ -3,10 +3,12 @@ package apply_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -440,4 +442,75 @@ func TestRunConvergesUnderFaults(t *testing.T) {
 		t.Logf("faults injected: %+v", n)
 	}
 	converged(t, w, inv, p)
+}
+
+// blocking holds every deletion until release is closed, and says when the first arrives.
+type blocking struct {
+	registry.Registry
+	arrived chan struct{}
+	once    sync.Once
+	release chan struct{}
+}
+
+func (r *blocking) Delete(ctx context.Context, repo, digest string) error {
+	r.once.Do(func() { close(r.arrived) })
+	select {
+	case <-r.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return r.Registry.Delete(ctx, repo, digest)
+}
+
+// Two applies never share a journal: while one runs, another given the same journal fails
+// with ErrBusy before deleting anything, and --abandon cannot discard it either.
+func TestJournalIsLockedDuringARun(t *testing.T) {
+	t.Parallel()
+	w := push(t, registrytest.NewInProcess(t))
+	c := client(t, w.host)
+	inv, p := planFor(t, c, w)
+	journal := filepath.Join(t.TempDir(), "journal.jsonl")
+	slow := &blocking{Registry: c, arrived: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		_, err := apply.Run(context.Background(), slow, w.repo, inv, p, bound(w, journal, "plan-1"))
+		done <- err
+	}()
+	<-slow.arrived
+	if _, err := apply.Run(context.Background(), c, w.repo, inv, p, bound(w, journal, "plan-1")); !errors.Is(err, apply.ErrBusy) {
+		t.Errorf("a second Run() on the same journal = %v, want ErrBusy", err)
+	}
+	if err := apply.Abandon(journal); !errors.Is(err, apply.ErrBusy) {
+		t.Errorf("Abandon() during a run = %v, want ErrBusy", err)
+	}
+	close(slow.release)
+	if err := <-done; err != nil {
+		t.Fatalf("first Run() = %v", err)
+	}
+	converged(t, w, inv, p)
+}
+
+// A file that is not a journal is never overwritten, appended to or discarded.
+func TestNotAJournalIsLeftAlone(t *testing.T) {
+	t.Parallel()
+	w := push(t, registrytest.NewInProcess(t))
+	c := client(t, w.host)
+	inv, p := planFor(t, c, w)
+	path := filepath.Join(t.TempDir(), "notes.txt")
+	const text = "important notes\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apply.Run(context.Background(), c, w.repo, inv, p, bound(w, path, "plan-1")); !errors.Is(err, apply.ErrNotJournal) {
+		t.Errorf("Run() with a journal path that is another file = %v, want ErrNotJournal", err)
+	}
+	if err := apply.Abandon(path); !errors.Is(err, apply.ErrNotJournal) {
+		t.Errorf("Abandon() of another file = %v, want ErrNotJournal", err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != text {
+		t.Errorf("the file is now %q, %v; want it untouched", b, err)
+	}
+	if got := digests(t, w.host, w.repo); len(got) != len(inv.Images) {
+		t.Errorf("the refused run deleted %d manifests", len(inv.Images)-len(got))
+	}
 }

@@ -150,6 +150,13 @@ type State struct {
 // ErrNoJournal is returned by ReadJournal when there is no journal at the path.
 var ErrNoJournal = errors.New("no journal")
 
+// ErrNotJournal is returned by ReadJournal for a file that is not a shipshape journal: it is
+// never overwritten, appended to or discarded.
+var ErrNotJournal = errors.New("not a shipshape journal")
+
+// ErrBusy is returned when another process is running an apply with the same journal.
+var ErrBusy = errors.New("another apply is using the journal")
+
 // ReadJournal reads the journal at path. A torn last line (the process was killed while
 // writing it) is ignored.
 func ReadJournal(path string) (*State, error) {
@@ -167,11 +174,11 @@ func ReadJournal(path string) (*State, error) {
 		if err := sc.Err(); err != nil {
 			return nil, fmt.Errorf("reading journal %s: %w", path, err)
 		}
-		return nil, fmt.Errorf("journal %s is empty", path)
+		return nil, fmt.Errorf("%s: %w (it is empty)", path, ErrNotJournal)
 	}
 	h := &header{}
 	if err := json.Unmarshal(sc.Bytes(), h); err != nil || h.Kind != journalKind {
-		return nil, fmt.Errorf("%s is not a shipshape journal", path)
+		return nil, fmt.Errorf("%s: %w", path, ErrNotJournal)
 	}
 	if h.Version != journalVersion {
 		return nil, fmt.Errorf("journal %s has version %d; this shipshape reads version %d (discard it with apply --abandon)", path, h.Version, journalVersion)
@@ -228,9 +235,18 @@ func (s *State) Check(host, repo string) error {
 		ErrOtherRepository, s.Ref(), host+"/"+repo, s.Ref())
 }
 
-// Abandon discards the journal at path. It returns ErrNoJournal when there is none.
+// Abandon discards the journal at path. It returns ErrNoJournal when there is none,
+// ErrNotJournal for a file that is not a journal, and ErrBusy while an apply uses it.
 func Abandon(path string) error {
-	err := os.Remove(path)
+	if _, err := ReadJournal(path); errors.Is(err, ErrNoJournal) || errors.Is(err, ErrNotJournal) {
+		return err
+	}
+	unlock, err := lock(path)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	err = os.Remove(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return ErrNoJournal
 	}
