@@ -52,6 +52,9 @@ type Counts struct {
 	Images   int `json:"images"`
 	Tagged   int `json:"tagged"`
 	Untagged int `json:"untagged"`
+	// InUse counts the images that run where the in-use sources looked; omitted without
+	// any in-use source.
+	InUse int `json:"inUse,omitempty"`
 
 	// Indexes counts image indexes and manifest lists.
 	Indexes int `json:"indexes"`
@@ -186,6 +189,9 @@ type auditor struct {
 	sizes          *inventory.Storage
 	// expired marks the manifests the policy's plan expires; nil without a policy.
 	expired []bool
+	// inUseExpired lists the images in use (Safety.InUse) that the policy alone would
+	// expire, with where they run.
+	inUseExpired []string
 }
 
 // Audit reports on inv. It does no I/O and reads no clock: the policy, if any, is evaluated
@@ -201,6 +207,11 @@ func Audit(inv *inventory.Inventory, opts Options) Report {
 		r.CapturedAt = &t
 	}
 	r.Counts = a.count()
+	for i := range a.images {
+		if _, ok := opts.Safety.InUse[a.images[i].Digest]; ok {
+			r.Counts.InUse++
+		}
+	}
 	a.sizes = inventory.NewStorage(a.images)
 	r.Storage = a.storage()
 	if opts.Policy != nil {
@@ -382,6 +393,18 @@ func (a *auditor) reclaim() *Reclaim {
 				a.expired[i] = true
 			}
 		}
+	}
+	if len(a.opts.Safety.InUse) > 0 {
+		// What the policy alone does to what runs: ECR's native lifecycle knows nothing of
+		// shipshape's safety layer.
+		bare := a.opts.Safety
+		bare.InUse = nil
+		for _, it := range plan.Build(a.opts.Policy, a.inv, a.opts.Now, plan.Options{PricePerGBMonth: a.price, Safety: bare}).Images {
+			if where, ok := a.opts.Safety.InUse[it.Digest]; ok && it.Action == policy.Expire {
+				a.inUseExpired = append(a.inUseExpired, inventory.ShortDigest(it.Digest)+" ("+where+")")
+			}
+		}
+		slices.Sort(a.inUseExpired)
 	}
 	s := pl.Summary
 	return &Reclaim{

@@ -431,3 +431,52 @@ func BenchmarkAudit100k(b *testing.B) {
 		})
 	}
 }
+
+// TestInUseWouldExpire: an image in use that the policy alone would expire is diagnosed,
+// because ECR's native lifecycle would delete it, while the plan's figures keep it.
+func TestInUseWouldExpire(t *testing.T) {
+	t.Parallel()
+	inv := readInventory(t, exampleSnapshot)
+	text, err := os.ReadFile(examplePolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.Load(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := plan.Build(pol, inv, exampleNow, plan.Options{})
+	var victim, kept string
+	for _, it := range bare.Images {
+		switch {
+		case it.Action == policy.Expire && len(it.Tags) > 0 && victim == "":
+			victim = it.Digest
+		case it.Action == policy.Keep && len(it.Tags) > 0 && kept == "":
+			kept = it.Digest
+		}
+	}
+	inUse := map[string]string{victim: "kubernetes:prod/Deployment/api container api", kept: "ecs:prod/service/web deployment PRIMARY container web"}
+	r := audit.Audit(inv, audit.Options{Policy: pol, Now: exampleNow, Safety: plan.Safety{InUse: inUse}})
+	if r.Counts.InUse != 2 {
+		t.Errorf("Counts.InUse = %d, want 2", r.Counts.InUse)
+	}
+	var found *audit.Diagnosis
+	for i := range r.Diagnoses {
+		if r.Diagnoses[i].Code == audit.CodeInUseWouldExpire {
+			found = &r.Diagnoses[i]
+		}
+	}
+	if found == nil || found.Severity != audit.Warning || !strings.Contains(found.Message, "1 image that runs") ||
+		!strings.Contains(found.Message, "kubernetes:prod/Deployment/api") || strings.Contains(found.Message, "ecs:") {
+		t.Fatalf("diagnoses = %+v, want in-use-would-expire naming the Deployment only", r.Diagnoses)
+	}
+	if r.Policy.Expire >= bare.Summary.Expire {
+		t.Errorf("with the image in use the policy expires %d, want fewer than %d", r.Policy.Expire, bare.Summary.Expire)
+	}
+	// Without in-use sources there is no such diagnosis.
+	for _, d := range audit.Audit(inv, audit.Options{Policy: pol, Now: exampleNow}).Diagnoses {
+		if d.Code == audit.CodeInUseWouldExpire {
+			t.Errorf("in-use-would-expire without in-use sources: %+v", d)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/shipshape-dev/shipshape/internal/report"
 )
@@ -20,6 +21,7 @@ const (
 	CodeTagSignatures              = "tag-signatures"
 	CodeUnknownChildren            = "unknown-children"
 	CodeUnknownLayers              = "unknown-layers"
+	CodeInUseWouldExpire           = "in-use-would-expire"
 )
 
 // Thresholds: a diagnosis is reported from this many affected manifests on.
@@ -49,6 +51,17 @@ func (a *auditor) diagnose(r *Report) []Diagnosis {
 	ds := []Diagnosis{}
 	add := func(code string, sev Severity, fix, format string, args ...any) {
 		ds = append(ds, Diagnosis{Code: code, Severity: sev, Message: fmt.Sprintf(format, args...), Fix: fix})
+	}
+
+	if n := len(a.inUseExpired); n > 0 {
+		named := strings.Join(a.inUseExpired[:min(n, 3)], ", ")
+		if n > 3 {
+			named += fmt.Sprintf(" and %d more", n-3)
+		}
+		add(CodeInUseWouldExpire, Warning,
+			"add a higher-priority rule that keeps the tags you deploy (or pin the digests with shipshape pin set); shipshape's plans keep what runs, but ECR's native lifecycle policy knows nothing of it and would delete these images",
+			"the policy would expire %s that %s: %s",
+			counted(n, "image", "images"), pick(n, "runs", "run"), named)
 	}
 
 	if c.IndexesWithMissingChildren >= minBrokenIndexes {

@@ -162,6 +162,9 @@ func rows(c *Counts) []row {
 			counted(c.OrphanedTagSignatures, "tag signature", "tag signatures"))},
 		row{"unknown push time", c.UnknownPushTime, "images that age rules cannot select"},
 	)
+	if c.InUse > 0 {
+		rs = append(rs, row{"in use", c.InUse, "images that run where the in-use sources looked; plans keep them"})
+	}
 	return rs
 }
 

@@ -226,6 +226,9 @@ func (a *applyRun) runPolicy(cmd *cobra.Command, ref string, batch int) error {
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", o.ref, err)
 	}
+	if err := a.in.keepInUse(cmd.Context(), a.io, cfg, o.host, o.repo, inv, &opts, true); err != nil {
+		return err
+	}
 	pl := plan.Build(pol, inv, now, opts)
 	digest := plan.Save(pl, o.host, o.repo, pol, inv, opts, now).Digest()
 	return a.carryOut(cmd.Context(), o, inv, pl, nil, digest, pending, opts.PricePerGBMonth, batch)
@@ -263,6 +266,9 @@ func (a *applyRun) runSaved(cmd *cobra.Command, saved *plan.Saved, maxAge time.D
 	inv, err := o.reg.Inventory(cmd.Context(), o.repo)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", o.ref, err)
+	}
+	if err := a.in.keepInUse(cmd.Context(), a.io, cfg, o.host, o.repo, inv, &opts, true); err != nil {
+		return err
 	}
 	fmt.Fprintf(a.io.Err, "applying the plan made %s ago for %s (policy %s), re-checked against the repository now\n",
 		now.Sub(saved.CreatedAt).Round(time.Second), saved.Ref(), inventory.ShortDigest(saved.PolicyDigest))

@@ -13,6 +13,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/registry/oci"
 )
 
 // auditCmd is `shipshape audit`: its flags, and where it finds the repositories to audit.
@@ -23,6 +24,7 @@ type auditCmd struct {
 	price                       float64
 	registry                    registryFlags
 	pins                        []string
+	inUse                       []string
 }
 
 func newAuditCmd(io IO) *cobra.Command {
@@ -108,6 +110,7 @@ an invalid policy); 2 on a usage error.`,
 	f.Float64Var(&a.price, "price-per-gb-month", plan.DefaultPricePerGBMonth, "storage price in `USD` per GB-month, for the cost figures")
 	addOutputFlag(cmd, &a.output, formatTable, formatJSON, formatMarkdown)
 	a.registry.register(cmd)
+	f.StringArrayVar(&a.inUse, "in-use", nil, inUseHelp+"; with --policy, diagnoses images in use that the policy would expire")
 	f.StringArrayVar(&a.pins, "pins", nil, "with --policy: never count pinned digests as reclaimable; a pin store DSN, a shipshape server URL, or a `FILE` (repeatable)")
 	return cmd
 }
@@ -167,13 +170,37 @@ func (a *auditCmd) run(ctx context.Context, args []string) error {
 		}
 	}
 
+	specs, err := inUseSpecs(a.inUse, nil)
+	if err != nil {
+		return err
+	}
 	invs, err := a.inventories(ctx, args)
 	if err != nil {
 		return err
 	}
+	var running found
+	if len(specs) > 0 {
+		running = listInUse(ctx, io, specs, &a.registry, "")
+		for _, fl := range running.failures {
+			fmt.Fprintf(io.Err, "warning: in use: %s; what runs is not known completely\n", fl)
+		}
+		running.failures = nil
+	}
 	reports := make([]audit.Report, len(invs))
 	for i, inv := range invs {
-		reports[i] = audit.Audit(inv, opts)
+		o := opts
+		if len(specs) > 0 {
+			host, repo := splitRepository(inv.Repository)
+			if i < len(args) {
+				if h, r, err := oci.ParseReference(args[i]); err == nil {
+					host, repo = h, r
+				}
+			}
+			if err := protectInUse(io, running, host, repo, inv, &o.Safety, false); err != nil {
+				return err
+			}
+		}
+		reports[i] = audit.Audit(inv, o)
 	}
 
 	w := bufio.NewWriterSize(io.Out, 1<<16)

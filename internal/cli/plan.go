@@ -178,6 +178,13 @@ error; with --detailed-exitcode, 3 when the plan expires or transitions at least
 			if err != nil {
 				return err
 			}
+			host, repo := splitRepository(inv.Repository)
+			if o != nil {
+				host, repo = o.host, o.repo
+			}
+			if err := in.keepInUse(cmd.Context(), io, cfg, host, repo, inv, &opts, false); err != nil {
+				return err
+			}
 			pl := plan.Build(pol, inv, now, opts)
 			if ecrPreview {
 				prev, ok := o.reg.(registry.Previewer)

@@ -197,6 +197,7 @@ func progress(io IO, what string) func(done, total int) {
 type safetyFlags struct {
 	configFile     string
 	pins           []string
+	inUse          []string
 	protectTags    []string
 	protectDigests []string
 	grace          string
@@ -210,6 +211,7 @@ func (s *safetyFlags) register(cmd *cobra.Command) {
 	fs.StringArrayVar(&s.protectTags, "protect-tag", nil, "never remove images with a tag matching `PATTERN` ('*' wildcards; repeatable)")
 	fs.StringArrayVar(&s.protectDigests, "protect-digests", nil, "never remove the digests listed in `FILE` (one per line, '#' comments; repeatable)")
 	fs.StringArrayVar(&s.pins, "pins", nil, "never remove pinned digests, read from a pin store DSN (sqlite://…, postgres://…; opened read-only, and it must exist), a shipshape server URL, or a `FILE` (pin list -o json, or one digest a line); a source that cannot be read completely is an error (repeatable)")
+	fs.StringArrayVar(&s.inUse, "in-use", nil, inUseHelp)
 	fs.StringVar(&s.grace, "grace", "", "never remove images pushed less than `DURATION` ago (e.g. 48h, 7d)")
 	fs.Float64Var(&s.maxDelete, "max-delete-percent", 0, "refuse a plan that removes more than `N` percent of the images (0: no limit)")
 	fs.Float64Var(&s.price, "price-per-gb-month", plan.DefaultPricePerGBMonth, "storage price in `USD` per GB-month, for the savings figure")

@@ -135,7 +135,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 plan --detailed-exitcode found 
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: err}
 	})
-	root.AddCommand(newPolicyCmd(io), newInventoryCmd(io), newPlanCmd(io), newAuditCmd(io), newApplyCmd(io), newEnsureCmd(io), newPinCmd(io), newLabelsCmd(io), newServeCmd(io), newVersionCmd(io))
+	root.AddCommand(newPolicyCmd(io), newInventoryCmd(io), newPlanCmd(io), newAuditCmd(io), newApplyCmd(io), newEnsureCmd(io), newPinCmd(io), newInUseCmd(io), newLabelsCmd(io), newServeCmd(io), newVersionCmd(io))
 	return root
 }
 

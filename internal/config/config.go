@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/shipshape-dev/shipshape/internal/inuse"
 )
 
 // DefaultFile is the configuration file shipshape reads from the working directory when
@@ -54,6 +56,10 @@ type Safety struct {
 	Grace Duration `yaml:"grace"`
 	// MaxDeletePercent refuses plans that remove more of a repository than this.
 	MaxDeletePercent float64 `yaml:"maxDeletePercent"`
+	// InUse names where images run ("kubernetes:prod-eu", "ecs", "lambda",
+	// "manifests:deploy"): what runs there is never removed. A manifests directory is
+	// relative to the configuration file.
+	InUse []string `yaml:"inUse"`
 }
 
 // Duration is a time.Duration written as Go writes durations, or as whole days ("7d").
@@ -133,6 +139,11 @@ func parse(data []byte, dir string) (*Config, error) {
 	for i, d := range c.Safety.ProtectDigests {
 		if !ValidDigest(d) {
 			v.add(v.at("safety", "protectDigests", i), "%q is not a digest such as sha256:<64 hex digits>", d)
+		}
+	}
+	for i, src := range c.Safety.InUse {
+		if _, err := inuse.ParseSpec(src); err != nil {
+			v.add(v.at("safety", "inUse", i), "%v", err)
 		}
 	}
 	c.validateEnsure(v)

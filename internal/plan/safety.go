@@ -18,6 +18,9 @@ type Safety struct {
 	// ProtectDigests are pinned digests, each with where the pin comes from (a file and
 	// line, a pin name), for the reason shown to people.
 	ProtectDigests map[string]string
+	// InUse are the digests that run, each with where (a Kubernetes workload, an ECS
+	// service, a Lambda function, a manifest), for the reason shown to people.
+	InUse map[string]string
 	// Grace keeps images pushed less than this long before now. Images whose push time is
 	// unknown are not covered by it.
 	Grace time.Duration
@@ -60,6 +63,9 @@ func (s Safety) protect(images []inventory.Image, g *inventory.Graph, now time.T
 }
 
 func (s Safety) reason(img *inventory.Image, now time.Time) string {
+	if where, ok := s.InUse[img.Digest]; ok {
+		return "in use: " + where
+	}
 	if src, ok := s.ProtectDigests[img.Digest]; ok {
 		if src == "" {
 			return "pinned digest"

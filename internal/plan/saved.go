@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -47,6 +48,7 @@ type Saved struct {
 type SavedSafety struct {
 	ProtectTags      []string `json:"protectTags"`
 	ProtectDigests   []string `json:"protectDigests"`
+	InUse            []string `json:"inUse"`
 	Grace            string   `json:"grace"`
 	MaxDeletePercent float64  `json:"maxDeletePercent"`
 }
@@ -74,6 +76,10 @@ func Save(p *Plan, host, repo string, pol *policy.Policy, inv *inventory.Invento
 		s.ProtectDigests = append(s.ProtectDigests, d)
 	}
 	slices.Sort(s.ProtectDigests)
+	s.InUse = slices.Sorted(maps.Keys(opts.Safety.InUse))
+	if s.InUse == nil {
+		s.InUse = []string{}
+	}
 	if opts.Safety.Grace > 0 {
 		s.Grace = opts.Safety.Grace.String()
 	}
