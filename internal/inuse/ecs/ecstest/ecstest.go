@@ -23,6 +23,7 @@ package ecstest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,6 +38,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/shipshape-dev/shipshape/internal/awstest"
 )
 
 // The account, region and credentials of the server.
@@ -409,25 +412,15 @@ func (s *Server) fault(op string, body []byte) *Fault {
 // authenticate checks that the request is signed with Signature Version 4 by AccessKeyID
 // for ECS, without verifying the signature.
 func authenticate(r *http.Request) *apiError {
-	auth := r.Header.Get("Authorization")
-	if auth == "" {
+	cred, err := awstest.ParseCredential(r)
+	switch {
+	case errors.Is(err, awstest.ErrUnsigned):
 		return &apiError{code: "MissingAuthenticationTokenException", message: "Missing Authentication Token"}
-	}
-	algorithm, params, _ := strings.Cut(auth, " ")
-	credential := ""
-	for _, f := range strings.Split(params, ",") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(f), "Credential="); ok {
-			credential = v
-		}
-	}
-	scope := strings.Split(credential, "/")
-	if algorithm != "AWS4-HMAC-SHA256" || len(scope) != 5 || r.Header.Get("X-Amz-Date") == "" {
-		return &apiError{code: "IncompleteSignatureException", message: "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters"}
-	}
-	if scope[0] != AccessKeyID {
+	case err != nil:
+		return &apiError{code: "IncompleteSignatureException", message: err.Error()}
+	case cred.AccessKeyID != AccessKeyID:
 		return &apiError{code: "UnrecognizedClientException", message: "The security token included in the request is invalid."}
-	}
-	if scope[3] != "ecs" {
+	case cred.Service != "ecs":
 		return &apiError{code: "InvalidSignatureException", message: "Credential should be scoped to correct service: 'ecs'."}
 	}
 	return nil
