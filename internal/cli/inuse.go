@@ -89,10 +89,12 @@ func protectInUse(io IO, f found, host, repo string, inv *inventory.Inventory, s
 	}
 	ref := cmp.Or(host+"/"+repo, repo)
 	if strict {
-		for _, pr := range problems {
-			fmt.Fprintf(io.Err, "in use: %s\n", pr)
+		what := "1 in-use source or reference"
+		if len(problems) > 1 {
+			what = fmt.Sprintf("%d in-use sources or references", len(problems))
 		}
-		msg := fmt.Sprintf("refusing to apply to %s: what runs is not completely known (%d in-use %s could not be read or resolved), and an image it runs could be deleted", ref, len(problems), plural(len(problems), "source or reference"))
+		msg := fmt.Sprintf("refusing to apply to %s: what runs there is not completely known (%s could not be read or resolved: %s), so an image that runs could be deleted",
+			ref, what, strings.Join(problems, "; "))
 		if inActions(io) {
 			annotate(io.Err, "error", "", 0, 0, msg)
 		}
@@ -326,7 +328,7 @@ func writeInUse(io IO, rows []inUseRow, f found, output string) error {
 	for _, r := range unresolved {
 		fmt.Fprintf(w, "unresolved: %s: %q: %s\n", r.Where, r.Image, r.Unresolved)
 	}
-	fmt.Fprintf(w, "%d image references in use", len(rows)-len(unresolved))
+	fmt.Fprintf(w, "%s in use", plural(len(rows)-len(unresolved), "image reference"))
 	if len(unresolved) > 0 {
 		fmt.Fprintf(w, ", %d unresolved", len(unresolved))
 	}
