@@ -32,11 +32,15 @@ test-postgres: ## run the pin store tests against a throwaway local PostgreSQL c
 	  pgenv=$$(scripts/postgres.sh start) && eval "$$pgenv" && \
 	  SHIPSHAPE_REQUIRE_POSTGRES=1 $(GO) test -race -count=1 ./internal/pins/...
 
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 .PHONY: lint
-lint: ## check formatting and go vet
+lint: ## check formatting, go vet, staticcheck and the import rules of STYLE.md
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) test -count=1 -run '^TestImportRules$$' .
 
 .PHONY: bench
 bench: ## run the Go benchmarks and time `shipshape plan` on 100,000 images

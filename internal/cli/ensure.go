@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	ecrsdk "github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/spf13/cobra"
 
 	"github.com/shipshape-dev/shipshape/internal/config"
@@ -105,12 +104,12 @@ could not be reached or listed, or shipshape.yaml is invalid; 2 on a usage error
 				if profile != "" {
 					acct.Profile = profile
 				}
-				awsCfg, err := ecr.LoadAWSConfig(cmd.Context(), acct)
+				r, err := settings.EnsureIn(cmd.Context(), acct, d)
 				if err != nil {
 					rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", name, err))
 					continue
 				}
-				rep.Append(settings.Ensure(cmd.Context(), ecrsdk.NewFromConfig(awsCfg), d))
+				rep.Append(r)
 			}
 			return e.finish(rep)
 		},

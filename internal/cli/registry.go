@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	ecrsdk "github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
@@ -149,11 +148,10 @@ func (f *registryFlags) openECR(ctx context.Context, cfg *config.Config, host, a
 			*dst = *flag
 		}
 	}
-	awsCfg, err := ecr.LoadAWSConfig(ctx, acct)
+	c, err := ecr.Dial(ctx, acct, ecr.Options{RegistryID: account, Host: host, Layers: f.layers})
 	if err != nil {
 		return nil, err
 	}
-	c := ecr.New(ecrsdk.NewFromConfig(awsCfg), ecr.Options{RegistryID: account, Host: host, Layers: f.layers})
 	stats := func() string {
 		calls := c.Calls()
 		ops := make([]string, 0, len(calls))

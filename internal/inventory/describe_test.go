@@ -348,7 +348,7 @@ func TestReadDescribeImagesErrors(t *testing.T) {
 	}, {
 		name: "short digest",
 		in:   page(detail(digestA), detail("sha256:a")),
-		want: `imageDetails[1].imageDigest: invalid digest "sha256:a": want 64 lower-case hex digits after sha256:`,
+		want: `imageDetails[1].imageDigest: invalid digest "sha256:a": want 64 lower-case hex digits after "sha256:"`,
 	}, {
 		name: "upper-case digest",
 		in:   page(detail(strings.ToUpper(digestA))),
@@ -356,7 +356,7 @@ func TestReadDescribeImagesErrors(t *testing.T) {
 	}, {
 		name: "upper-case hex",
 		in:   page(detail("sha256:" + strings.ToUpper(digestA[7:]))),
-		want: `imageDetails[0].imageDigest: invalid digest "sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA": want 64 lower-case hex digits after sha256:`,
+		want: `imageDetails[0].imageDigest: invalid digest "sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA": want 64 lower-case hex digits after "sha256:"`,
 	}, {
 		name: "digest without algorithm",
 		in:   page(detail("aaaa")),
@@ -368,7 +368,7 @@ func TestReadDescribeImagesErrors(t *testing.T) {
 	}, {
 		name: "short sha512",
 		in:   page(detail("sha512:" + digestA[7:])),
-		want: `imageDetails[0].imageDigest: invalid digest "sha512:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa": want 128 lower-case hex digits after sha512:`,
+		want: `imageDetails[0].imageDigest: invalid digest "sha512:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa": want 128 lower-case hex digits after "sha512:"`,
 	}, {
 		name: "bad subject",
 		in:   page(detail(digestA), detail(digestB, `"subjectManifestDigest": "sha256:a\u0000"`)),

@@ -451,7 +451,7 @@ func TestReadSnapshotErrors(t *testing.T) {
 	}, {
 		name: "short digest",
 		in:   head + `"images": [{"digest": "sha256:a"}, {"digest": "sha256:abc"}]}`,
-		want: `images[1].digest: invalid digest "sha256:abc": want 64 lower-case hex digits after sha256:`,
+		want: `images[1].digest: invalid digest "sha256:abc": want 64 lower-case hex digits after "sha256:"`,
 	}, {
 		name: "bad child digest",
 		in:   head + `"images": [{"digest": "sha256:a", "children": [{"digest": "sha256:b"}, {"digest": "sha256:b "}]}]}`,

@@ -88,7 +88,7 @@ func ValidDigest(s string) error {
 		return nil
 	}
 	if len(encoded) != want || !lowerHex(encoded) {
-		return fmt.Errorf("invalid digest %s: want %d lower-case hex digits after %s:", quoteShort(s), want, algo)
+		return fmt.Errorf("invalid digest %s: want %d lower-case hex digits after %q", quoteShort(s), want, algo+":")
 	}
 	return nil
 }

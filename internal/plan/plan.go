@@ -87,7 +87,6 @@ type Item struct {
 	Reason       string         `json:"reason"`
 	SizeBytes    int64          `json:"sizeBytes,omitempty"`
 	MediaType    string         `json:"mediaType,omitempty"`
-	cause        policy.Cause
 }
 
 // Build evaluates p over inv at now and turns the decisions into a plan.

@@ -222,11 +222,10 @@ func contains(a, b string) bool {
 			sym = append(sym, r)
 		}
 	}
-	pat := []rune(a)
-	// match[j] reports whether pat[:pi] matches sym[:j], row by row.
+	// match[j] reports whether a[:pi] matches sym[:j], row by row.
 	prev := make([]bool, len(sym)+1)
 	prev[0] = true
-	for _, pr := range pat {
+	for _, pr := range a {
 		cur := make([]bool, len(sym)+1)
 		if pr == '*' {
 			cur[0] = prev[0]

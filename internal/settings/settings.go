@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	registry "github.com/shipshape-dev/shipshape/internal/registry/ecr"
 )
 
 // API is the part of the ECR API that Ensure calls; *ecr.Client implements it.
@@ -270,6 +271,16 @@ type target struct {
 	name   string
 	repo   *types.Repository
 	listed bool
+}
+
+// EnsureIn loads the AWS configuration of acct (see the ECR backend's LoadAWSConfig) and ensures d in the
+// registry it reaches.
+func EnsureIn(ctx context.Context, acct registry.Account, d Desired) (Report, error) {
+	cfg, err := registry.LoadAWSConfig(ctx, acct)
+	if err != nil {
+		return Report{}, err
+	}
+	return Ensure(ctx, ecr.NewFromConfig(cfg), d), nil
 }
 
 // Ensure brings the registry's repositories to the desired state, setting by setting: each

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	ecrsdk "github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -90,4 +91,14 @@ func ParseHost(host string) (account, region string, ok bool) {
 		return "", "", false
 	}
 	return m[1], m[2], true
+}
+
+// Dial loads the AWS configuration of a (see LoadAWSConfig) and returns a client of the
+// registry it names.
+func Dial(ctx context.Context, a Account, opts Options) (*Client, error) {
+	cfg, err := LoadAWSConfig(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return New(ecrsdk.NewFromConfig(cfg), opts), nil
 }

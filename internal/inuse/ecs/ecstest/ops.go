@@ -223,7 +223,7 @@ func (s *Server) describeServices(body []byte) (any, *apiError) {
 		}
 		so := serviceOut{ServiceARN: itemARN, ServiceName: svc.Name, ClusterARN: ClusterARN(name), Status: "ACTIVE", Deployments: []deploymentOut{}}
 		for _, d := range svc.Deployments {
-			so.Deployments = append(so.Deployments, deploymentOut{ID: d.ID, Status: d.Status, TaskDefinition: d.TaskDefinition})
+			so.Deployments = append(so.Deployments, deploymentOut(d))
 			if d.Status == "PRIMARY" {
 				so.TaskDefinition = d.TaskDefinition
 			}
