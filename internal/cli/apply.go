@@ -226,7 +226,7 @@ func (a *applyRun) runPolicy(cmd *cobra.Command, ref string, batch int) error {
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", o.ref, err)
 	}
-	if err := a.in.keepInUse(cmd.Context(), a.io, cfg, o.host, o.repo, inv, &opts, true); err != nil {
+	if err := a.in.keepInUse(cmd.Context(), a.io, o.host, o.repo, inv, &opts, true); err != nil {
 		return err
 	}
 	pl := plan.Build(pol, inv, now, opts)
@@ -267,7 +267,7 @@ func (a *applyRun) runSaved(cmd *cobra.Command, saved *plan.Saved, maxAge time.D
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", o.ref, err)
 	}
-	if err := a.in.keepInUse(cmd.Context(), a.io, cfg, o.host, o.repo, inv, &opts, true); err != nil {
+	if err := a.in.keepInUse(cmd.Context(), a.io, o.host, o.repo, inv, &opts, true); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.io.Err, "applying the plan made %s ago for %s (policy %s), re-checked against the repository now\n",

@@ -11,7 +11,6 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/audit"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
-	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/registry/oci"
 )
@@ -21,10 +20,10 @@ type auditCmd struct {
 	io                          IO
 	images                      []string
 	policyFile, nowFlag, output string
-	price                       float64
 	registry                    registryFlags
-	pins                        []string
-	inUse                       []string
+	// safety are the flags plan and apply share: audit resolves them as they do, so that
+	// the same inputs give the same figures.
+	safety safetyFlags
 }
 
 func newAuditCmd(io IO) *cobra.Command {
@@ -100,22 +99,21 @@ an invalid policy); 2 on a usage error.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.run(cmd.Context(), args)
+			return a.run(cmd, args)
 		},
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&a.images, "images", nil, "images `FILE`: describe-images JSON or a shipshape snapshot (\"-\" for standard input); repeat for several repositories")
 	f.StringVar(&a.policyFile, "policy", "", "lifecycle policy `FILE` whose effect to report (ECR JSON; \"-\" for standard input)")
 	f.StringVar(&a.nowFlag, "now", "", "evaluate the policy at this RFC 3339 `TIME` instead of the current time")
-	f.Float64Var(&a.price, "price-per-gb-month", plan.DefaultPricePerGBMonth, "storage price in `USD` per GB-month, for the cost figures")
 	addOutputFlag(cmd, &a.output, formatTable, formatJSON, formatMarkdown)
 	a.registry.register(cmd)
-	f.StringArrayVar(&a.inUse, "in-use", nil, inUseHelp+"; with --policy, diagnoses images in use that the policy would expire")
-	f.StringArrayVar(&a.pins, "pins", nil, "with --policy: never count pinned digests as reclaimable; a pin store DSN, a shipshape server URL, or a `FILE` (repeatable)")
+	a.safety.register(cmd)
 	return cmd
 }
 
-func (a *auditCmd) run(ctx context.Context, args []string) error {
+func (a *auditCmd) run(cmd *cobra.Command, args []string) error {
+	ctx := cmd.Context()
 	io := a.io
 	if err := checkFormat(a.output, formatTable, formatJSON, formatMarkdown); err != nil {
 		return err
@@ -132,10 +130,11 @@ func (a *auditCmd) run(ctx context.Context, args []string) error {
 	if stdin > 1 {
 		return usageError("only one of --images and --policy can read standard input")
 	}
-	if a.price < 0 {
-		return usageError("--price-per-gb-month must not be negative, got %v", a.price)
+	planOpts, _, err := a.safety.resolve(cmd, io)
+	if err != nil {
+		return err
 	}
-	opts := audit.Options{PricePerGBMonth: a.price}
+	opts := audit.Options{PricePerGBMonth: planOpts.PricePerGBMonth, Safety: planOpts.Safety}
 	if a.nowFlag != "" {
 		t, err := time.Parse(time.RFC3339, a.nowFlag)
 		if err != nil {
@@ -157,23 +156,7 @@ func (a *auditCmd) run(ctx context.Context, args []string) error {
 			opts.Now = time.Now().UTC()
 		}
 	}
-	for _, src := range a.pins {
-		pinned, err := loadPins(ctx, io, src)
-		if err != nil {
-			return err
-		}
-		if opts.Safety.ProtectDigests == nil {
-			opts.Safety.ProtectDigests = map[string]string{}
-		}
-		for d, why := range pinned {
-			opts.Safety.ProtectDigests[d] = why
-		}
-	}
-
-	specs, err := inUseSpecs(a.inUse, nil)
-	if err != nil {
-		return err
-	}
+	specs := a.safety.specs
 	invs, err := a.inventories(ctx, args)
 	if err != nil {
 		return err

@@ -195,3 +195,42 @@ func TestAuditHelp(t *testing.T) {
 		t.Errorf("shipshape --help does not list audit:\n%s", r.stdout)
 	}
 }
+
+// TestAuditAndPlanAgree: given the same inputs and shipshape.yaml (safety settings and
+// price), audit --policy and plan report the same figures.
+func TestAuditAndPlanAgree(t *testing.T) {
+	t.Parallel()
+	cfg := writeFile(t, "shipshape.yaml", "pricePerGBMonth: 0.25\nsafety:\n  protectTags: [\"pr-*\"]\n  grace: 3d\n")
+	common := []string{"--images", exampleImages, "--policy", examplePolicy, "--now", "2026-06-01T12:00:00Z", "--config", cfg, "-o", "json"}
+	p := run(t, nil, "", append([]string{"plan"}, common...)...)
+	a := run(t, nil, "", append([]string{"audit"}, common...)...)
+	if p.code != 0 || a.code != 0 {
+		t.Fatalf("plan = %d %s; audit = %d %s", p.code, p.err, a.code, a.err)
+	}
+	var pl struct {
+		Summary struct {
+			Expire            int     `json:"expire"`
+			ReclaimedBytes    int64   `json:"reclaimedBytes"`
+			MonthlySavingsUSD float64 `json:"monthlySavingsUSD"`
+			PricePerGBMonth   float64 `json:"pricePerGBMonth"`
+		} `json:"summary"`
+	}
+	var au []struct {
+		Policy struct {
+			Expire            int     `json:"expire"`
+			ReclaimedBytes    int64   `json:"reclaimedBytes"`
+			MonthlySavingsUSD float64 `json:"monthlySavingsUSD"`
+		} `json:"policy"`
+	}
+	if err := json.Unmarshal([]byte(p.stdout), &pl); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(a.stdout), &au); err != nil || len(au) != 1 {
+		t.Fatalf("audit -o json: %v\n%s", err, a.stdout)
+	}
+	s, r := pl.Summary, au[0].Policy
+	if s.PricePerGBMonth != 0.25 || s.Expire != r.Expire || s.ReclaimedBytes != r.ReclaimedBytes || s.MonthlySavingsUSD != r.MonthlySavingsUSD {
+		t.Errorf("plan: %d expire, %d bytes, $%.2f at $%.2f; audit: %d expire, %d bytes, $%.2f",
+			s.Expire, s.ReclaimedBytes, s.MonthlySavingsUSD, s.PricePerGBMonth, r.Expire, r.ReclaimedBytes, r.MonthlySavingsUSD)
+	}
+}

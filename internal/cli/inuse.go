@@ -123,14 +123,12 @@ func regionOf(host string) string {
 	return region
 }
 
-// keepInUse lists what runs, from the in-use sources of the flags and shipshape.yaml, and
-// protects the digests of inv (host/repo) that do; strict as for protectInUse.
-func (in *planInputs) keepInUse(ctx context.Context, io IO, cfg *config.Config, host, repo string, inv *inventory.Inventory, opts *plan.Options, strict bool) error {
-	specs, err := inUseSpecs(in.safety.inUse, cfg)
-	if err != nil || len(specs) == 0 {
-		return err
+// keepInUse lists what runs, from the in-use sources resolve found, and protects the digests of inv (host/repo) that do; strict as for protectInUse.
+func (in *planInputs) keepInUse(ctx context.Context, io IO, host, repo string, inv *inventory.Inventory, opts *plan.Options, strict bool) error {
+	if len(in.safety.specs) == 0 {
+		return nil
 	}
-	f := listInUse(ctx, io, specs, &in.registry, regionOf(host))
+	f := listInUse(ctx, io, in.safety.specs, &in.registry, regionOf(host))
 	return protectInUse(io, f, host, repo, inv, &opts.Safety, strict)
 }
 

@@ -182,7 +182,7 @@ error; with --detailed-exitcode, 3 when the plan expires or transitions at least
 			if o != nil {
 				host, repo = o.host, o.repo
 			}
-			if err := in.keepInUse(cmd.Context(), io, cfg, host, repo, inv, &opts, false); err != nil {
+			if err := in.keepInUse(cmd.Context(), io, host, repo, inv, &opts, false); err != nil {
 				return err
 			}
 			pl := plan.Build(pol, inv, now, opts)

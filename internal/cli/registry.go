@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/apply"
 	"github.com/shipshape-dev/shipshape/internal/config"
+	"github.com/shipshape-dev/shipshape/internal/inuse"
+	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/registry"
 	"github.com/shipshape-dev/shipshape/internal/registry/ecr"
@@ -201,6 +204,8 @@ type safetyFlags struct {
 	grace          string
 	maxDelete      float64
 	price          float64
+	// specs are the in-use sources resolve found, flags and shipshape.yaml together.
+	specs []inuse.Spec
 }
 
 func (s *safetyFlags) register(cmd *cobra.Command) {
@@ -215,74 +220,31 @@ func (s *safetyFlags) register(cmd *cobra.Command) {
 	fs.Float64Var(&s.price, "price-per-gb-month", plan.DefaultPricePerGBMonth, "storage price in `USD` per GB-month, for the savings figure")
 }
 
-// resolve merges shipshape.yaml and the flags into plan options.
+// resolve merges shipshape.yaml and the flags into plan options (lifecycle.Resolve), and
+// keeps the in-use sources for keepInUse.
 func (s *safetyFlags) resolve(cmd *cobra.Command, io IO) (plan.Options, *config.Config, error) {
-	cfg := &config.Config{}
-	path := s.configFile
-	if path == "" {
-		if _, err := os.Stat(config.DefaultFile); err == nil {
-			path = config.DefaultFile
-		}
+	flags := cmd.Flags()
+	in, err := lifecycle.Resolve(cmd.Context(), lifecycle.Flags{
+		ConfigFile:          s.configFile,
+		ProtectTags:         s.protectTags,
+		ProtectDigestsFiles: s.protectDigests,
+		Pins:                s.pins,
+		PinsToken:           io.Getenv(envAPIToken),
+		InUse:               s.inUse,
+		Grace:               s.grace,
+		MaxDeletePercent:    s.maxDelete,
+		MaxDeleteSet:        flags.Changed("max-delete-percent"),
+		PricePerGBMonth:     s.price,
+		PriceSet:            flags.Changed("price-per-gb-month"),
+	})
+	if fe, ok := errors.AsType[*lifecycle.FlagError](err); ok {
+		return plan.Options{}, nil, usageError("%v", fe)
 	}
-	if path != "" {
-		var err error
-		if cfg, err = config.Load(path); err != nil {
-			return plan.Options{}, nil, err
-		}
-	}
-	digests, err := cfg.ProtectedDigests()
 	if err != nil {
 		return plan.Options{}, nil, err
 	}
-	for _, f := range s.protectDigests {
-		if err := config.ReadDigestsFile(f, digests); err != nil {
-			return plan.Options{}, nil, err
-		}
-	}
-	for _, src := range s.pins {
-		pinned, err := loadPins(cmd.Context(), io, src)
-		if err != nil {
-			return plan.Options{}, nil, err
-		}
-		for d, why := range pinned {
-			digests[d] = why
-		}
-	}
-	opts := plan.Options{
-		PricePerGBMonth: cfg.PricePerGBMonth,
-		Safety: plan.Safety{
-			ProtectTags:      append(cfg.Safety.ProtectTags[:len(cfg.Safety.ProtectTags):len(cfg.Safety.ProtectTags)], s.protectTags...),
-			ProtectDigests:   digests,
-			Grace:            durationOf(cfg.Safety.Grace),
-			MaxDeletePercent: cfg.Safety.MaxDeletePercent,
-		},
-	}
-	flags := cmd.Flags()
-	if flags.Changed("price-per-gb-month") || opts.PricePerGBMonth == 0 {
-		if s.price < 0 {
-			return plan.Options{}, nil, usageError("--price-per-gb-month must not be negative, got %v", s.price)
-		}
-		opts.PricePerGBMonth = s.price
-	}
-	if s.grace != "" {
-		g, err := config.ParseDuration(s.grace)
-		if err != nil {
-			return plan.Options{}, nil, usageError("--grace: %v", err)
-		}
-		opts.Safety.Grace = g
-	}
-	if flags.Changed("max-delete-percent") {
-		if s.maxDelete < 0 || s.maxDelete > 100 {
-			return plan.Options{}, nil, usageError("--max-delete-percent must be between 0 and 100, got %v", s.maxDelete)
-		}
-		opts.Safety.MaxDeletePercent = s.maxDelete
-	}
-	for _, p := range opts.Safety.ProtectTags {
-		if strings.TrimSpace(p) == "" {
-			return plan.Options{}, nil, usageError("--protect-tag needs a pattern")
-		}
-	}
-	return opts, cfg, nil
+	s.specs = in.InUse
+	return in.Options, in.Config, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -1,4 +1,4 @@
-package cli
+package lifecycle
 
 import (
 	"bytes"
@@ -32,19 +32,19 @@ const (
 	pinsBodyFormat  = `want {"pins": [...]} as a shipshape server answers GET /v1/pins`
 )
 
-// loadPins reads pinned digests from a pin store (sqlite://…, postgres://…), a shipshape
-// server (http(s)://…, token from SHIPSHAPE_API_TOKEN), or a file: the JSON "pin list -o json"
+// LoadPins reads pinned digests from a pin store (sqlite://…, postgres://…), a shipshape
+// server (http(s)://…, with token as its bearer token), or a file: the JSON "pin list -o json"
 // prints, or one digest per line. Each digest maps to where it was pinned, for reasons.
 //
 // The pins protect images from deletion, so a source that cannot be read completely is an
 // error, never "no pins": a store that does not exist (it is opened read-only, never
 // created), a file or answer in another form, an error response, an empty file.
-func loadPins(ctx context.Context, env IO, src string) (map[string]string, error) {
+func LoadPins(ctx context.Context, src, token string) (map[string]string, error) {
 	var list []pins.Pin
 	switch {
 	case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
 		var err error
-		if list, err = fetchPins(ctx, env, src); err != nil {
+		if list, err = fetchPins(ctx, token, src); err != nil {
 			return nil, fmt.Errorf("reading pins from %s: %w", redact.DSN(src), err)
 		}
 	case strings.Contains(src, "://"):
@@ -101,7 +101,7 @@ func pinReasons(list []pins.Pin) map[string]string {
 
 // fetchPins reads GET /v1/pins of the server at base. Its errors never show credentials of
 // base, and the token goes along only to base's origin, whatever the server redirects to.
-func fetchPins(ctx context.Context, env IO, base string) ([]pins.Pin, error) {
+func fetchPins(ctx context.Context, token, base string) ([]pins.Pin, error) {
 	ctx, cancel := context.WithTimeout(ctx, pinsFetchTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+"/v1/pins", nil)
@@ -109,8 +109,8 @@ func fetchPins(ctx context.Context, env IO, base string) ([]pins.Pin, error) {
 		return nil, redact.Error(err, base)
 	}
 	req.Header.Set("Accept", "application/json")
-	if tok := env.Getenv(envAPIToken); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	hc := &http.Client{CheckRedirect: server.CheckRedirect}
 	resp, err := hc.Do(req)
