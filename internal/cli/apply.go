@@ -222,15 +222,15 @@ func (a *applyRun) runPolicy(cmd *cobra.Command, ref string, batch int) error {
 	if err != nil {
 		return err
 	}
-	inv, err := o.reg.Inventory(cmd.Context(), o.repo)
+	inv, err := o.Reg.Inventory(cmd.Context(), o.Repo)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", o.ref, err)
+		return fmt.Errorf("reading %s: %w", o.Ref, err)
 	}
-	if err := a.in.keepInUse(cmd.Context(), a.io, o.host, o.repo, inv, &opts, true); err != nil {
+	if err := a.in.keepInUse(cmd.Context(), a.io, o.Host, o.Repo, inv, &opts, true); err != nil {
 		return err
 	}
 	pl := plan.Build(pol, inv, now, opts)
-	digest := plan.Save(pl, o.host, o.repo, pol, inv, opts, now).Digest()
+	digest := plan.Save(pl, o.Host, o.Repo, pol, inv, opts, now).Digest()
 	return a.carryOut(cmd.Context(), o, inv, pl, nil, digest, pending, opts.PricePerGBMonth, batch)
 }
 
@@ -256,18 +256,18 @@ func (a *applyRun) runSaved(cmd *cobra.Command, saved *plan.Saved, maxAge time.D
 		return err
 	}
 	defer a.in.registry.report(a.io, o)
-	if o.host != saved.Host || o.repo != saved.Repository {
-		return fmt.Errorf("the saved plan is for %s, which names the repository %s", saved.Ref(), o.ref)
+	if o.Host != saved.Host || o.Repo != saved.Repository {
+		return fmt.Errorf("the saved plan is for %s, which names the repository %s", saved.Ref(), o.Ref)
 	}
 	pending, err := a.pendingJournal(o)
 	if err != nil {
 		return err
 	}
-	inv, err := o.reg.Inventory(cmd.Context(), o.repo)
+	inv, err := o.Reg.Inventory(cmd.Context(), o.Repo)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", o.ref, err)
+		return fmt.Errorf("reading %s: %w", o.Ref, err)
 	}
-	if err := a.in.keepInUse(cmd.Context(), a.io, o.host, o.repo, inv, &opts, true); err != nil {
+	if err := a.in.keepInUse(cmd.Context(), a.io, o.Host, o.Repo, inv, &opts, true); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.io.Err, "applying the plan made %s ago for %s (policy %s), re-checked against the repository now\n",
@@ -281,7 +281,7 @@ func (a *applyRun) runSaved(cmd *cobra.Command, saved *plan.Saved, maxAge time.D
 func (a *applyRun) pendingJournal(o *opened) (*apply.State, error) {
 	if a.journal == "" {
 		var err error
-		if a.journal, err = defaultJournal(a.io, o.host, o.repo); err != nil {
+		if a.journal, err = defaultJournal(a.io, o.Host, o.Repo); err != nil {
 			return nil, err
 		}
 	}
@@ -292,7 +292,7 @@ func (a *applyRun) pendingJournal(o *opened) (*apply.State, error) {
 	case err != nil:
 		return nil, err
 	}
-	if err := st.Check(o.host, o.repo); err != nil {
+	if err := st.Check(o.Host, o.Repo); err != nil {
 		return nil, fmt.Errorf("journal %s: %w", a.journal, err)
 	}
 	if st.Done {
@@ -322,29 +322,29 @@ func (a *applyRun) carryOut(ctx context.Context, o *opened, inv *inventory.Inven
 			fmt.Fprintf(io.Err, "unreadable: %s%s: %s\n", u.Digest, tagList(u.Tags), u.Reason)
 		}
 		if inActions(io) {
-			annotate(io.Err, "error", "", 0, 0, o.ref+": "+pl.Blocked)
+			annotate(io.Err, "error", "", 0, 0, o.Ref+": "+pl.Blocked)
 		}
-		return fmt.Errorf("refusing to apply to %s: %s", o.ref, pl.Blocked)
+		return fmt.Errorf("refusing to apply to %s: %s", o.Ref, pl.Blocked)
 	}
 	if pl.Refusal != "" {
 		if !a.force {
 			if inActions(io) {
-				annotate(io.Err, "error", "", 0, 0, o.ref+": refusing to apply: "+pl.Refusal)
+				annotate(io.Err, "error", "", 0, 0, o.Ref+": refusing to apply: "+pl.Refusal)
 			}
-			return fmt.Errorf("refusing to apply to %s: %s", o.ref, pl.Refusal)
+			return fmt.Errorf("refusing to apply to %s: %s", o.Ref, pl.Refusal)
 		}
 		fmt.Fprintf(io.Err, "warning: applying despite the limit (--force): %s\n", pl.Refusal)
 		pl.Refusal = ""
 	}
 	if pl.Summary.Expire+pl.Summary.Transition == 0 {
-		fmt.Fprintf(io.Err, "%s: nothing to delete (%d images kept)\n", o.ref, pl.Summary.Keep)
+		fmt.Fprintf(io.Err, "%s: nothing to delete (%d images kept)\n", o.Ref, pl.Summary.Keep)
 		if a.output == formatJSON {
 			return writeApplyResult(io, &apply.Result{Repository: inv.Repository, Records: []apply.Record{}}, inv, price, a.output)
 		}
 		return nil
 	}
-	writeTargets(io.Err, o.ref, pl, inv)
-	question := fmt.Sprintf("Delete %d manifests from %s, reclaiming %s", pl.Summary.Expire, o.ref, report.Bytes(pl.Summary.ReclaimedBytes))
+	writeTargets(io.Err, o.Ref, pl, inv)
+	question := fmt.Sprintf("Delete %d manifests from %s, reclaiming %s", pl.Summary.Expire, o.Ref, report.Bytes(pl.Summary.ReclaimedBytes))
 	if !a.yes && !confirm(io, question) {
 		return errors.New("nothing deleted: apply deletes only with --yes, or when confirmed on a terminal")
 	}
@@ -352,16 +352,16 @@ func (a *applyRun) carryOut(ctx context.Context, o *opened, inv *inventory.Inven
 		return usageError("--batch-size must be positive, got %d", batch)
 	}
 	if batch == 0 {
-		batch = o.batch
+		batch = o.Batch
 	}
 	aopts := apply.Options{
-		JournalPath: a.journal, Host: o.host, PlanDigest: digest,
+		JournalPath: a.journal, Host: o.Host, PlanDigest: digest,
 		Concurrency: min(a.in.registry.concurrency, apply.DefaultConcurrency), BatchSize: batch,
 	}
 	if io.ErrTTY {
 		aopts.Progress = progress(io, "deleting")
 	}
-	res, err := apply.Run(ctx, o.reg, o.repo, inv, pl, aopts)
+	res, err := apply.Run(ctx, o.Reg, o.Repo, inv, pl, aopts)
 	if res != nil {
 		if werr := writeApplyResult(io, res, inv, price, a.output); werr != nil && err == nil {
 			err = werr
@@ -370,7 +370,7 @@ func (a *applyRun) carryOut(ctx context.Context, o *opened, inv *inventory.Inven
 	if err != nil {
 		if res != nil && len(res.Records) < res.Total {
 			fmt.Fprintf(io.Err, "the apply on %s is incomplete: %d of %d done. Run the same command again to finish it (what remains is re-checked first), or discard it with: shipshape apply --abandon %s\n",
-				o.ref, len(res.Records), res.Total, o.ref)
+				o.Ref, len(res.Records), res.Total, o.Ref)
 		}
 		return err
 	}
@@ -540,20 +540,20 @@ type journalJSON struct {
 
 // applyNative sets the policy on an ECR repository unless ECR already has its equivalent.
 func applyNative(ctx context.Context, io IO, o *opened, file string, text []byte, want *policy.Policy, yes bool) error {
-	lp, ok := o.reg.(registry.LifecyclePolicies)
+	lp, ok := o.Reg.(registry.LifecyclePolicies)
 	if !ok {
-		return usageError("--native needs an Amazon ECR repository (<account>.dkr.ecr.<region>.amazonaws.com/NAME); %s has no native lifecycle policies", o.host)
+		return usageError("--native needs an Amazon ECR repository (<account>.dkr.ecr.<region>.amazonaws.com/NAME); %s has no native lifecycle policies", o.Host)
 	}
-	current, err := lp.LifecyclePolicy(ctx, o.repo)
+	current, err := lp.LifecyclePolicy(ctx, o.Repo)
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
 		current = ""
 	case err != nil:
-		return fmt.Errorf("reading the lifecycle policy of %s: %w", o.ref, err)
+		return fmt.Errorf("reading the lifecycle policy of %s: %w", o.Ref, err)
 	}
 	if current != "" {
 		if have, perr := policy.Parse([]byte(current)); perr == nil && policy.Equal(have, want) {
-			fmt.Fprintf(io.Out, "%s: lifecycle policy unchanged\n", o.ref)
+			fmt.Fprintf(io.Out, "%s: lifecycle policy unchanged\n", o.Ref)
 			return nil
 		}
 	}
@@ -561,13 +561,13 @@ func applyNative(ctx context.Context, io IO, o *opened, file string, text []byte
 	if current != "" {
 		what = "Replace"
 	}
-	if !yes && !confirm(io, fmt.Sprintf("%s the lifecycle policy of %s with %s (ECR then expires images by it within 24 hours)", what, o.ref, file)) {
+	if !yes && !confirm(io, fmt.Sprintf("%s the lifecycle policy of %s with %s (ECR then expires images by it within 24 hours)", what, o.Ref, file)) {
 		return errors.New("lifecycle policy not changed: --native writes only with --yes, or when confirmed on a terminal")
 	}
-	if err := lp.PutLifecyclePolicy(ctx, o.repo, strings.TrimSpace(string(text))); err != nil {
-		return fmt.Errorf("setting the lifecycle policy of %s: %w", o.ref, err)
+	if err := lp.PutLifecyclePolicy(ctx, o.Repo, strings.TrimSpace(string(text))); err != nil {
+		return fmt.Errorf("setting the lifecycle policy of %s: %w", o.Ref, err)
 	}
-	fmt.Fprintf(io.Out, "%s: lifecycle policy updated\n", o.ref)
+	fmt.Fprintf(io.Out, "%s: lifecycle policy updated\n", o.Ref)
 	return nil
 }
 

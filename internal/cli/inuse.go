@@ -224,9 +224,9 @@ Exit status: 0 when every source was read; 1 when any failed (the others are lis
 				if err != nil {
 					return err
 				}
-				tags, err := o.reg.Tags(cmd.Context(), o.repo)
+				tags, err := o.Reg.Tags(cmd.Context(), o.Repo)
 				if err != nil {
-					return fmt.Errorf("reading the tags of %s: %w", o.ref, err)
+					return fmt.Errorf("reading the tags of %s: %w", o.Ref, err)
 				}
 				rows = resolveRows(rows, host, repo, tags)
 			}

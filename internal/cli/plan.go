@@ -171,8 +171,8 @@ error; with --detailed-exitcode, 3 when the plan expires or transitions at least
 				}
 				defer in.registry.report(io, o)
 				warnPendingJournal(io, o)
-				if inv, err = o.reg.Inventory(cmd.Context(), o.repo); err != nil {
-					err = fmt.Errorf("reading %s: %w", o.ref, err)
+				if inv, err = o.Reg.Inventory(cmd.Context(), o.Repo); err != nil {
+					err = fmt.Errorf("reading %s: %w", o.Ref, err)
 				}
 			}
 			if err != nil {
@@ -180,20 +180,20 @@ error; with --detailed-exitcode, 3 when the plan expires or transitions at least
 			}
 			host, repo := splitRepository(inv.Repository)
 			if o != nil {
-				host, repo = o.host, o.repo
+				host, repo = o.Host, o.Repo
 			}
 			if err := in.keepInUse(cmd.Context(), io, host, repo, inv, &opts, false); err != nil {
 				return err
 			}
 			pl := plan.Build(pol, inv, now, opts)
 			if ecrPreview {
-				prev, ok := o.reg.(registry.Previewer)
+				prev, ok := o.Reg.(registry.Previewer)
 				if !ok {
-					return usageError("--ecr-preview needs an Amazon ECR repository; %s is not one", o.host)
+					return usageError("--ecr-preview needs an Amazon ECR repository; %s is not one", o.Host)
 				}
-				results, err := prev.PreviewLifecyclePolicy(cmd.Context(), o.repo, string(in.policyText))
+				results, err := prev.PreviewLifecyclePolicy(cmd.Context(), o.Repo, string(in.policyText))
 				if err != nil {
-					return fmt.Errorf("running ECR's lifecycle policy preview on %s: %w", o.ref, err)
+					return fmt.Errorf("running ECR's lifecycle policy preview on %s: %w", o.Ref, err)
 				}
 				items := make([]plan.PreviewItem, len(results))
 				for i, r := range results {
@@ -207,14 +207,14 @@ error; with --detailed-exitcode, 3 when the plan expires or transitions at least
 			}
 			if outFile != "" {
 				var buf bytes.Buffer
-				saved := plan.Save(pl, o.host, o.repo, pol, inv, opts, now)
+				saved := plan.Save(pl, o.Host, o.Repo, pol, inv, opts, now)
 				if err := saved.Write(&buf); err != nil {
 					return fmt.Errorf("writing the plan: %w", err)
 				}
 				if err := writeFileAtomic(outFile, buf.Bytes()); err != nil {
 					return err
 				}
-				fmt.Fprintf(io.Err, "saved the plan for %s to %s; apply it with: shipshape apply %s\n", o.ref, outFile, outFile)
+				fmt.Fprintf(io.Err, "saved the plan for %s to %s; apply it with: shipshape apply %s\n", o.Ref, outFile, outFile)
 			}
 			if pl.Blocked != "" {
 				return fmt.Errorf("%s: %s", pl.Repository, pl.Blocked)
@@ -266,9 +266,9 @@ func (f *registryFlags) inventory(ctx context.Context, io IO, cfg *config.Config
 		return nil, err
 	}
 	defer f.report(io, o)
-	inv, err := o.reg.Inventory(ctx, o.repo)
+	inv, err := o.Reg.Inventory(ctx, o.Repo)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", o.ref, err)
+		return nil, fmt.Errorf("reading %s: %w", o.Ref, err)
 	}
 	return inv, nil
 }
@@ -299,7 +299,7 @@ func durationOf(d config.Duration) time.Duration { return time.Duration(d) }
 
 // warnPendingJournal says when an interrupted apply on the repository is pending.
 func warnPendingJournal(io IO, o *opened) {
-	path, err := defaultJournal(io, o.host, o.repo)
+	path, err := defaultJournal(io, o.Host, o.Repo)
 	if err != nil {
 		return
 	}
@@ -310,6 +310,6 @@ func warnPendingJournal(io IO, o *opened) {
 		fmt.Fprintf(io.Err, "warning: %v\n", err)
 	case !st.Done:
 		fmt.Fprintf(io.Err, "warning: an interrupted apply on %s is pending (%d of %d done); see shipshape apply --status %s\n",
-			st.Ref(), st.Finished, st.Targets, o.ref)
+			st.Ref(), st.Finished, st.Targets, o.Ref)
 	}
 }

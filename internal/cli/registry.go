@@ -4,21 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/shipshape-dev/shipshape/internal/apply"
 	"github.com/shipshape-dev/shipshape/internal/config"
 	"github.com/shipshape-dev/shipshape/internal/inuse"
 	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/plan"
-	"github.com/shipshape-dev/shipshape/internal/registry"
-	"github.com/shipshape-dev/shipshape/internal/registry/ecr"
 	"github.com/shipshape-dev/shipshape/internal/registry/oci"
 )
 
@@ -55,126 +49,36 @@ func (f *registryFlags) register(cmd *cobra.Command) {
 }
 
 // opened is a registry client bound to one repository.
-type opened struct {
-	reg   registry.Registry
-	stats func() string
-	host  string
-	repo  string
-	ref   string
-	// batch is how many deletions apply sends between two re-checks.
-	batch int
-}
+type opened = lifecycle.Target
 
-// open connects to the registry of an image reference such as "localhost:5000/team/app".
-// Amazon ECR hosts ("<account>.dkr.ecr.<region>.amazonaws.com") use the ECR API with the
-// AWS default credential chain; every other host the OCI Distribution API.
+// open connects to the registry of an image reference (lifecycle.Open).
 func (f *registryFlags) open(ctx context.Context, io IO, cfg *config.Config, ref string) (*opened, error) {
-	if f.concurrency < 1 {
-		return nil, usageError("--concurrency must be at least 1, got %d", f.concurrency)
-	}
-	host, repo, err := oci.ParseReference(ref)
-	if err != nil {
-		return nil, usageError("%v", err)
-	}
-	if cfg == nil {
-		// Commands without their own --config still honour ./shipshape.yaml (cache
-		// directory, ECR roles).
-		if _, err := os.Stat(config.DefaultFile); err == nil {
-			if cfg, err = config.Load(config.DefaultFile); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if account, region, ok := ecr.ParseHost(host); ok {
-		return f.openECR(ctx, cfg, host, account, region, repo)
-	}
-	if f.region != "" || f.profile != "" || f.roleARN != "" {
-		return nil, usageError("--region, --profile and --role-arn apply to Amazon ECR repositories only, and %s is not one", host)
-	}
-	cacheDir := ""
-	if !f.noCache {
-		cacheDir = f.cacheDir
-		if cacheDir == "" && cfg != nil {
-			cacheDir = cfg.Path(cfg.CacheDir)
-		}
-		if cacheDir == "" {
-			if base, err := os.UserCacheDir(); err == nil {
-				cacheDir = filepath.Join(base, "shipshape")
-			}
-		}
-	}
-	var rps float64 // the backend's default: a limit per host, none on loopback
-	if f.cmd != nil && f.cmd.Flags().Changed("rps") {
-		if rps = f.rps; rps <= 0 {
-			rps = -1
-		}
-	}
-	opts := oci.Options{
-		Insecure:          f.insecure,
-		CacheDir:          cacheDir,
-		Concurrency:       f.concurrency,
-		RequestsPerSecond: rps,
+	o := lifecycle.RegistryOptions{
+		Insecure: f.insecure, CacheDir: f.cacheDir, NoCache: f.noCache, Concurrency: f.concurrency,
+		RequestsPerSecond: f.rps, RPSSet: f.cmd != nil && f.cmd.Flags().Changed("rps"),
+		Region: f.region, Profile: f.profile, RoleARN: f.roleARN, ExternalID: f.externalID, Layers: f.layers,
 	}
 	if io.ErrTTY {
-		opts.Progress = progress(io, "reading manifests")
+		o.Progress = progress(io, "reading manifests")
 	}
-	c, err := oci.New(host, opts)
-	if err != nil {
-		return nil, err
-	}
-	stats := func() string {
-		s := c.Stats()
-		return fmt.Sprintf("%d requests (%d tag list pages, %d manifest GETs, %d manifest HEADs, %d blob GETs, %d referrers, %d deletes, %d other), %d retries, %d cache hits",
-			s.Requests(), s.TagListPages, s.ManifestGETs, s.ManifestHEADs, s.BlobGETs, s.Referrers, s.Deletes, s.Other, s.Retries, s.CacheHits)
-	}
-	return &opened{reg: c, stats: stats, host: host, repo: repo, ref: host + "/" + repo, batch: apply.DefaultBatchSize}, nil
+	t, err := lifecycle.Open(ctx, ref, cfg, o)
+	return t, usage(err)
 }
 
-// ecrBatch is apply's batch on ECR: BatchDeleteImage takes at most 100 images a call.
-const ecrBatch = 100
-
-// openECR connects to an ECR registry. A registry of shipshape.yaml with the same account
-// (and region, when it names one) supplies the profile, role and external ID; flags override.
-func (f *registryFlags) openECR(ctx context.Context, cfg *config.Config, host, account, region, repo string) (*opened, error) {
-	acct := ecr.Account{Region: region}
-	if cfg != nil {
-		for _, name := range sortedKeys(cfg.Registries) {
-			r := cfg.Registries[name]
-			if r.Account == account && (r.Region == "" || r.Region == region) {
-				acct.Profile, acct.RoleARN, acct.ExternalID, acct.Endpoint = r.Profile, r.RoleARN, r.ExternalID, r.Endpoint
-				break
-			}
-		}
+// usage turns a lifecycle.FlagError into a usage error (exit code 2).
+func usage(err error) error {
+	if fe, ok := errors.AsType[*lifecycle.FlagError](err); ok {
+		return usageError("%v", fe)
 	}
-	for flag, dst := range map[*string]*string{&f.region: &acct.Region, &f.profile: &acct.Profile, &f.roleARN: &acct.RoleARN, &f.externalID: &acct.ExternalID} {
-		if *flag != "" {
-			*dst = *flag
-		}
-	}
-	c, err := ecr.Dial(ctx, acct, ecr.Options{RegistryID: account, Host: host, Layers: f.layers})
-	if err != nil {
-		return nil, err
-	}
-	stats := func() string {
-		calls := c.Calls()
-		ops := make([]string, 0, len(calls))
-		total := 0
-		for op, n := range calls {
-			ops = append(ops, fmt.Sprintf("%d %s", n, op))
-			total += n
-		}
-		slices.Sort(ops)
-		return fmt.Sprintf("%d ECR API calls (%s)", total, strings.Join(ops, ", "))
-	}
-	return &opened{reg: c, stats: stats, host: host, repo: repo, ref: host + "/" + repo, batch: ecrBatch}, nil
+	return err
 }
 
 // report prints request counts when --stats was given.
 func (f *registryFlags) report(io IO, o *opened) {
-	if !f.stats || o == nil || o.stats == nil {
+	if !f.stats || o == nil {
 		return
 	}
-	fmt.Fprintf(io.Err, "%s: %s\n", o.ref, o.stats())
+	fmt.Fprintf(io.Err, "%s: %s\n", o.Ref, o.Stats())
 }
 
 // progress returns a progress callback that draws a bar on standard error.
@@ -237,11 +141,8 @@ func (s *safetyFlags) resolve(cmd *cobra.Command, io IO) (plan.Options, *config.
 		PricePerGBMonth:     s.price,
 		PriceSet:            flags.Changed("price-per-gb-month"),
 	})
-	if fe, ok := errors.AsType[*lifecycle.FlagError](err); ok {
-		return plan.Options{}, nil, usageError("%v", fe)
-	}
 	if err != nil {
-		return plan.Options{}, nil, err
+		return plan.Options{}, nil, usage(err)
 	}
 	s.specs = in.InUse
 	return in.Options, in.Config, nil

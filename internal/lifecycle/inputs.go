@@ -55,14 +55,19 @@ type Inputs struct {
 	Now time.Time
 }
 
-// FlagError is a flag with a value that cannot be used; commands report it as a usage
-// error.
+// FlagError is a flag, or an argument when Flag is "", with a value that cannot be used;
+// commands report it as a usage error.
 type FlagError struct {
 	Flag string
 	Err  error
 }
 
-func (e *FlagError) Error() string { return "--" + e.Flag + ": " + e.Err.Error() }
+func (e *FlagError) Error() string {
+	if e.Flag == "" {
+		return e.Err.Error()
+	}
+	return "--" + e.Flag + ": " + e.Err.Error()
+}
 func (e *FlagError) Unwrap() error { return e.Err }
 
 func flagError(flag, format string, args ...any) error {
