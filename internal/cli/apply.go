@@ -39,50 +39,7 @@ func newApplyCmd(io IO) *cobra.Command {
 		Use: `apply (--policy FILE REPOSITORY | PLANFILE [REPOSITORY]) (--yes | --native)
   shipshape apply (--status | --abandon) REPOSITORY`,
 		Short: "Delete what the plan expires, safely; or set the policy on ECR",
-		Long: `Delete exactly what a plan expires from a repository: a plan made now from --policy, or a
-plan saved earlier by "shipshape plan --out PLANFILE".
-
-With --native (Amazon ECR only), nothing is deleted by shipshape: the policy is set as the
-repository's lifecycle policy, and ECR enforces it. The write is skipped when the policy ECR
-has is already the same once normalised (rule order, tag-list order, default storage class),
-so running it after every push is cheap and idempotent. The file is sent as it is.
-
-Saved plans: "shipshape plan --policy FILE REPOSITORY --out plan.json" writes the plan with
-what it is bound to (registry host, repository, policy digest, safety settings, a
-fingerprint of the inventory). "shipshape apply plan.json" reads the repository again and
-carries out exactly that plan, after re-checking it: anything tagged, referenced or
-protected since is kept, and nothing the plan did not remove is touched. A plan older than
---max-plan-age (default 24h) is refused.
-
-Safety (when in doubt, shipshape keeps):
-  - Nothing is deleted without --yes, or a typed confirmation on a terminal; either way the
-    plan's targets are listed first, per rule, with counts, bytes and the first images.
-  - Pinned digests, protected tags and the grace period (shipshape.yaml, --pins,
-    --protect-digests, --protect-tag, --grace) keep images, with their children and
-    referrers, whichever plan is applied; a plan over --max-delete-percent is refused
-    unless --force is given.
-  - A manifest that cannot be read (the registry lists it but will not serve it) stops
-    the run before anything is deleted: it may reference any image.
-  - Order: an index before its children, a subject before its referrers, so that no index
-    ever lists a deleted manifest.
-  - Before each batch the tags are read again: an image tagged since the plan, or newly
-    referenced by an index or referrer, is skipped and reported.
-  - Deletions are journalled, and the journal is bound to its host, repository and plan.
-    An interrupted run (killed, network down, Ctrl-C) says how far it got and exits
-    non-zero; the next apply of the same plan resumes it, and any apply re-checks what
-    remains against the registry and the safety settings in force then. A journal never
-    acts on another repository. --status shows a pending journal; --abandon discards it.
-  - Afterwards every kept index is checked to still have all its children.
-  - Deleting a manifest deletes the tags on it: shipshape never deletes a manifest that
-    carries a tag the plan keeps, and never removes a tag on its own.
-
-Images the plan moves to archive are skipped: archive storage exists only on Amazon ECR.
-Registries reclaim the space of deleted blobs by garbage collection (for CNCF distribution:
-"registry garbage-collect").
-
-Exit status: 0 when every planned deletion was done or found done; 1 when any failed, the
-plan was refused or blocked, or the check afterwards found a problem; 2 on a usage error;
-130 when interrupted by Ctrl-C.`,
+		Long:  help("apply"),
 		Example: `  shipshape apply --policy policy.json localhost:5000/team/app --yes
   shipshape plan --policy policy.json localhost:5000/team/app --out plan.json
   shipshape apply plan.json --yes

@@ -31,61 +31,7 @@ func newAuditCmd(io IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit (REPOSITORY... | --images FILE...)",
 		Short: "Count what a repository holds and costs, and diagnose what makes it grow",
-		Long: `Audit repositories: count what they hold, price their deduplicated storage, and diagnose
-what makes them grow, each finding with the change that fixes it. With --policy, also show
-what that lifecycle policy would reclaim.
-
-Each REPOSITORY is read from its registry, as "shipshape inventory" reads it
-(localhost:5000/app, ghcr.io/org/app). Each --images FILE (repeat the flag for several
-repositories; "-" for standard input) is either the JSON "aws ecr describe-images
---repository-name NAME --filter imageStatus=ANY" prints, or a shipshape snapshot. Only a
-snapshot (or a registry) records index children and layers, so only they give exact counts of
-platform images, attestation manifests and leftovers, and deduplicated sizes. What a
-registry cannot show (untagged manifests nothing reaches) is listed under notes.
-
-What the counts mean:
-  images                 every manifest (image, index, artifact), tagged or untagged
-  indexes                image indexes and manifest lists; a single-platform index lists one
-                         platform, often beside a buildx attestation manifest
-  platform images        image manifests an index lists for a platform
-  attestation manifests  manifests an index lists as buildx attestations
-                         (vnd.docker.reference.type: attestation-manifest)
-  referrers              OCI 1.1 referrers of a manifest in the repository (signatures, SBOMs,
-                         other), not counting those an index lists
-  tag signatures         cosign signatures tagged sha256-<digest>.sig, .att or .sbom
-  superseded             untagged manifests that no index lists and that refer to nothing:
-                         builds whose tag moved on, and their indexes
-  unattributed           (describe-images input) untagged images that may be the children of
-                         an index whose children are unknown
-  orphans                untagged manifests shaped like attestation manifests that no index
-                         lists, referrers whose subject is gone, and tag signatures whose
-                         image is gone
-  unknown push time      manifests without a push time that rules decide on their own;
-                         age rules never select them
-
-Storage counts every blob once, however many manifests share it. "Leftovers no tag reaches"
-is what the manifests that no tag reaches, directly or through an index or a subject, hold
-alone: what removing every leftover frees.
-
-Diagnoses are warnings (storage wasted or something broken) or info, each with a fix:
-  broken-indexes                an index lists a manifest that is not in the repository
-  single-platform-attestations  many single-platform images are pushed as an index plus an
-                                untagged attestation manifest
-  superseded-untagged           many superseded images (info when the policy expires them)
-  orphaned-attestations, orphaned-referrers, orphaned-tag-signatures
-                                manifests whose index, subject or image is gone
-  unknown-push-time             images that age rules cannot select
-  tag-signatures (info)         signatures under cosign's tag scheme, which do not follow
-                                their image
-  unknown-children, unknown-layers (info)
-                                describe-images input: counts and sizes are approximate
-Under GitHub Actions, warnings are also printed as ::warning:: lines on standard error.
-
-Output formats: table (for people), json (stable, for scripts), markdown (for pull-request
-comments and $GITHUB_STEP_SUMMARY).
-
-Exit status: 0 on success, whatever the diagnoses; 1 on error (a file that cannot be read,
-an invalid policy); 2 on a usage error.`,
+		Long:  help("audit"),
 		Example: `  shipshape audit localhost:5000/team/app localhost:5000/team/web
   shipshape audit --images examples/inventory.json
   shipshape audit --images examples/inventory.json --policy examples/policies/keep-streams.json --now 2026-06-01T12:00:00Z

@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/spf13/cobra"
+
 	"github.com/shipshape-dev/shipshape/internal/cli"
 )
 
@@ -376,4 +378,21 @@ func TestVersion(t *testing.T) {
 	if r := run(t, nil, "", "no-such-command"); r.code != 2 {
 		t.Errorf("unknown command = %d, want 2", r.code)
 	}
+}
+
+// TestEveryCommandHasHelp runs --help on every command: each long description is read from
+// its text file, and a missing one would panic.
+func TestEveryCommandHasHelp(t *testing.T) {
+	t.Parallel()
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		args := append(strings.Fields(strings.TrimPrefix(c.CommandPath(), "shipshape")), "--help")
+		if r := run(t, nil, "", args...); r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
+			t.Errorf("%v = %d\n%s%s", args, r.code, r.stdout, r.err)
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(cli.NewRoot(cli.IO{Getenv: func(string) string { return "" }}))
 }

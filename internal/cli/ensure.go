@@ -25,58 +25,7 @@ func newEnsureCmd(io IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ensure [--config FILE] [--repo NAME...] [--fail-soft]",
 		Short: "Keep Amazon ECR repository settings as shipshape.yaml declares them",
-		Long: `Bring the settings of Amazon ECR repositories to what shipshape.yaml declares, and report
-every setting of every repository as unchanged, updated, created, failed or drifted.
-
-shipshape.yaml names registries (account, region, and optionally profile, role to assume with
-external ID, endpoint) and, by repository name pattern ('*' wildcards), the settings to keep:
-
-  lifecyclePolicy          a lifecycle policy file (ECR JSON, relative to shipshape.yaml): ECR
-                           expires or archives images by it. Compared normalised (rule order,
-                           tag-list order, default storage class), since ECR returns the text
-                           reordered; sent as it is.
-  tagMutability            MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION:
-                           whether a push may move an existing tag. With
-  tagMutabilityExclusions  the tags (1 to 5 filters, '*' wildcards) that behave the other way,
-                           e.g. "latest" and "cache" left mutable in an immutable repository.
-                           Compared as a set.
-  scanOnPush               scan each image for vulnerabilities when it is pushed (the repository's
-                           own setting). A registry whose scanning rules override it is reported
-                           as drifted.
-  registryScanning         the registry's scanning: BASIC or ENHANCED, and which repositories are
-                           scanned on push or continuously. Declared once per registry, in any
-                           entry; with --repo, kept only when that entry names a repository given.
-  encryption               AES256, KMS or KMS_DSSE with a key. Used when creating a repository;
-                           ECR cannot change it afterwards, so a difference is reported as
-                           drifted and never written.
-  create                   create the repositories an entry names without wildcards when they
-                           are missing, with the settings above.
-
-Each setting is read, compared and written on its own: nothing is written when a setting is
-already as declared, so a second run writes nothing, and one setting failing (say, tag
-mutability refused) never stops another (the lifecycle policy is still set). A failed setting
-is written again by the next run. When several entries match a repository, a later entry's
-setting overrides an earlier one's.
-
-Two uses:
-  - In a publish pipeline, after every push: shipshape ensure --repo team/app --fail-soft.
-    The repository gets its settings (and is created, with create: true) without the push
-    ever failing because of them.
-  - Lazily, before a deploy or on a schedule: shipshape ensure, for every declared repository;
-    a failure fails the job.
-
---fail-soft: exit 0 whatever happens, a broken shipshape.yaml included. Every failure (and
-drift) is printed as a GitHub Actions "::warning::" line on standard output (on standard error
-with -o json, so that the JSON stays whole) and as a "warning:" line on standard error.
-
-The AWS credentials come from the SDK's default chain (environment, shared config and
-credentials files, SSO, web identity, instance role), with the registry's profile and role.
---region and --profile override every registry's.
-
-Exit status: 0 when no setting failed (drift alone, such as another encryption, is reported
-as a warning and exits 0: it needs a person, not a retry); 1 when a setting failed, a registry
-could not be reached or listed, or shipshape.yaml is invalid; 2 on a usage error. With
---fail-soft, 0 except on a usage error.`,
+		Long:  help("ensure"),
 		Example: `  shipshape ensure --config shipshape.yaml
   shipshape ensure --config shipshape.yaml --repo team/app --fail-soft
   shipshape ensure -o markdown >> "$GITHUB_STEP_SUMMARY"`,

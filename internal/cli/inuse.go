@@ -152,34 +152,7 @@ func newInUseCmd(io IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inuse [SOURCE...] [--repository REPOSITORY]",
 		Short: "List the images that run, and where: Kubernetes, ECS, Lambda, GitOps manifests",
-		Long: `List the image references in use, grouped by repository and digest, with where each runs.
-This is the list plan, apply and audit keep with --in-use (or shipshape.yaml safety.inUse).
-
-Sources:
-  kubernetes[:CONTEXT]   running pods (containers, init and ephemeral containers, with the
-                         digest that runs) and the pod templates of Deployments, StatefulSets,
-                         DaemonSets, ReplicaSets with replicas, Jobs and CronJobs, in every
-                         namespace; the kubeconfig of $KUBECONFIG or ~/.kube/config, its current
-                         context unless one is named. Needs list on those resources.
-  ecs[:CLUSTER,...]      Amazon ECS: running and pending tasks (their image digests) and the
-                         task definitions of every service's active deployments, in every
-                         cluster of the account and region unless clusters are named.
-  lambda                 AWS Lambda: container-image functions, their published versions and
-                         aliases, with the digest each resolved to.
-  manifests:DIR          a GitOps directory: Kubernetes YAML (many documents a file),
-                         kustomization images:, Helm values files (image.repository, tag,
-                         digest), docker-compose files. Chart templates are skipped: their
-                         images come from the values. Templated values are reported.
-
-Without SOURCE arguments, the sources of shipshape.yaml (safety.inUse) are listed. A
-reference by tag is resolved to the digest the tag points at now when --repository names
-its repository (one tag list and one HEAD per tag); otherwise its digest shows as "-".
-
-When in doubt, shipshape keeps: a source that cannot be read completely (a namespace it
-may not list, throttling past the retries, an unreadable file) is an error, and apply
-refuses to run with it; plan and audit warn.
-
-Exit status: 0 when every source was read; 1 when any failed (the others are listed).`,
+		Long:  help("inuse"),
 		Example: `  shipshape inuse kubernetes:prod-eu ecs lambda
   shipshape inuse manifests:deploy --repository ghcr.io/acme/api
   shipshape plan --policy policy.json ghcr.io/acme/api --in-use kubernetes --in-use manifests:deploy`,

@@ -20,24 +20,7 @@ func newInventoryCmd(io IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inventory REPOSITORY",
 		Short: "Write a snapshot of a repository: every image, its graph and its sizes",
-		Long: `Read everything a registry shows about a repository and write it as a shipshape snapshot
-(JSON, documented in docs/snapshot.md): every tag, every manifest and index, index children
-(platform images, attestation manifests), referrers (through the referrers API, or the
-sha256-<digest> tag schema where the registry lacks it), labels and creation times from the
-image configs, and layer digests and sizes.
-
-A generic registry records no push time: shipshape uses the org.opencontainers.image.created
-annotation or label, then the config's created time; reproducible-build epochs (1970, 1980)
-count as unknown, and the evaluator never ages out an image whose time is unknown.
-
-The OCI Distribution API cannot list untagged manifests. shipshape finds them as index
-children and referrers, and remembers the digests it saw under tags (tag history, in the
-cache), so that a superseded image is found once its tag moves. The snapshot's notes say
-what could not be seen. A manifest the registry lists but will not serve (HEAD answers 200,
-GET 404; a body that does not parse) is an error: no snapshot is written.
-
-Manifests and configs are cached on disk by digest (content-addressed, never stale), so a
-repeat run costs one tag list and one HEAD per tag.`,
+		Long:  help("inventory"),
 		Example: `  shipshape inventory localhost:5000/team/app > app.json
   shipshape inventory ghcr.io/acme/app -o app.json --stats
   shipshape plan --policy policy.json --images app.json`,

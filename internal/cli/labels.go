@@ -38,19 +38,8 @@ func newLabelsCheckCmd(io IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check IMAGE[@DIGEST|:TAG] [--revision SHA]",
 		Short: "Check that an image carries the OCI labels of its build",
-		Long: `check reads the image's config and checks its OCI labels:
-org.opencontainers.image.revision (equal to --revision when given),
-org.opencontainers.image.source, and org.opencontainers.image.created (an RFC 3339 time).
-For a multi-platform image it checks the linux/amd64 image (or the first platform's).
-Manifest annotations count as labels.
-
-Run it in a build pipeline after the push, before pinning:
-
-  shipshape labels check ghcr.io/org/app@sha256:… --revision "$GITHUB_SHA"
-
-Exit codes: 0 every label present and matching, 1 a label missing or mismatched (each one
-listed) or the image not readable, 2 usage error.`,
-		Args: exactArgs(1, "an IMAGE"),
+		Long:  help("labels"),
+		Args:  exactArgs(1, "an IMAGE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(output, formatTable, formatJSON); err != nil {
 				return err

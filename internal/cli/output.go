@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"embed"
 	"errors"
 	"fmt"
 	"io"
@@ -90,4 +91,18 @@ func readAll(r io.Reader) ([]byte, error) {
 		return nil, nil
 	}
 	return io.ReadAll(r)
+}
+
+// helpTexts are the long descriptions of the commands, one text file each.
+//
+//go:embed help/*.txt
+var helpTexts embed.FS
+
+// help returns the long description of the command name (help/NAME.txt).
+func help(name string) string {
+	b, err := helpTexts.ReadFile("help/" + name + ".txt")
+	if err != nil {
+		panic("no help text for " + name) // a test runs every command's --help
+	}
+	return strings.TrimSuffix(string(b), "\n")
 }

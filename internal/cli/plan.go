@@ -81,46 +81,7 @@ func newPlanCmd(io IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plan --policy FILE (REPOSITORY | --images FILE)",
 		Short: "Show what a lifecycle policy would do to a repository, and what it reclaims",
-		Long: `Evaluate a lifecycle policy over a repository's images with Amazon ECR's own semantics,
-and show, for every image, whether it is kept, expired or moved to archive, by which rule
-and why; then what that reclaims in deduplicated bytes and monthly cost.
-
-The images come from a registry or from a file:
-  REPOSITORY      an image name without tag, as you would pull it: localhost:5000/app,
-                  ghcr.io/org/app. localhost and 127.0.0.1 use plain HTTP; elsewhere
-                  --insecure allows it. Credentials come from the Docker configuration and
-                  its credential helpers.
-  --images FILE   the JSON "aws ecr describe-images --filter imageStatus=ANY" prints (one
-                  page, pages concatenated, or an array of pages), or a snapshot written by
-                  "shipshape inventory" ("-" for standard input).
-
-Rules are evaluated as ECR evaluates them: all at once, applied in priority order, with an
-image identified by a higher-priority rule never acted on by a lower one, and no image
-acted on while an index references it. On top of one ECR run, the plan follows the image
-graph: untagged children of an expired index go with it, and referrers with their subject.
-
-Then shipshape's safety layer, from shipshape.yaml and the flags: pinned digests
-(--protect-digests), protected tags (--protect-tag), a grace period for fresh pushes
-(--grace) keep images, with their children and referrers; --max-delete-percent marks a plan
-that removes too much as refused, and apply will not run it.
-
-With --ecr-preview (Amazon ECR repositories), ECR's own preview of the policy runs too
-(StartLifecyclePolicyPreview, one at a time per repository) and every image on which it and
-shipshape's evaluation of one lifecycle run differ is listed.
-
-Output formats: table (for people), json (stable, for scripts), markdown (for pull-request
-comments and $GITHUB_STEP_SUMMARY).
-
-With --out FILE (a REPOSITORY only), the plan is also saved, bound to the registry host, the
-repository, the policy's digest, the safety settings and a fingerprint of the inventory;
-"shipshape apply FILE" carries out exactly that plan after re-checking it against the
-registry (see "shipshape apply --help").
-
-When in doubt, shipshape keeps: if a manifest the registry lists cannot be read, the plan
-keeps every image (any of them may be referenced by it), names the manifest, and exits 1.
-
-Exit status: 0 on success, 1 on error or when manifests could not be read, 2 on a usage
-error; with --detailed-exitcode, 3 when the plan expires or transitions at least one image.`,
+		Long:  help("plan"),
 		Example: `  shipshape plan --policy examples/policies/keep-streams.json --images examples/inventory.json
   shipshape plan --policy policy.json localhost:5000/team/app --protect-tag 'prod*' --grace 48h
   shipshape plan --policy policy.json localhost:5000/team/app --out plan.json && shipshape apply plan.json

@@ -275,25 +275,7 @@ func newLintCmd(io IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lint FILE...",
 		Short: "Warn about valid policies that almost certainly do the wrong thing",
-		Long: `Validate each policy, then warn about what ECR accepts but that is almost certainly a
-mistake. Each warning says what will happen and how to write it instead:
-
-  and-trap                  a tag list with several entries, which ECR ANDs: one keep rule
-                            listing "v", "main" and "latest" keeps almost nothing
-  shadowed-rule             a rule that can never act, because a higher-priority rule
-                            identifies every image it would select
-  any-keeps-few             a tagStatus "any" keep-N rule with nothing above it protecting
-                            tagged images: it expires most of the repository
-  any-expires-by-age        a tagStatus "any" age rule with nothing above it: it expires
-                            releases and what production runs
-  pattern-without-wildcard  a tagPatternList entry like "sha-" that matches only itself
-  empty-tag-entry           an empty prefix (matches everything) or pattern (nothing)
-  impossible-tag            an entry with characters no tag can contain
-  duplicate-tag-entry       the same entry twice in one list
-  untagged-never-expire     no rule ever removes untagged images
-
-Warnings print as FILE: JSON.PATH: MESSAGE [check]. They do not change the exit status
-unless --strict is given. Invalid policies print their errors and exit 1.`,
+		Long:  help("policy-lint"),
 		Example: `  shipshape policy lint policy.json
   shipshape policy lint --strict policies/*.json   # fail CI on any warning`,
 		Args: minArgs(1, "at least one policy FILE"),

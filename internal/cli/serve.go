@@ -41,22 +41,8 @@ func newServeCmd(io IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the pin API over HTTP",
-		Long: `serve runs the pin API: pins set, read, listed, deleted and their history, over HTTP
-with bearer tokens, plus the route existing pipelines call
-(POST /cp/admin/runtime-image-pins), /healthz and /metrics.
-
-Tokens: $SHIPSHAPE_API_TOKEN is a write token named "api-token"; --token-file adds tokens,
-one "NAME SCOPE TOKEN" a line (SCOPE read or write, '#' starts a comment line). serve
-refuses to start without a token.
-
---verify checks, on every write, that the image carries the OCI labels of its build
-(org.opencontainers.image.revision equal to the source SHA, .source and .created):
-off records nothing, log records the outcome on the pin, enforce refuses (422) an image
-that does not verify.
-
-serve prints the address it listens on to standard error, then one log line a request.
-It stops on SIGINT or SIGTERM, letting requests in flight finish.`,
-		Args: noArgs,
+		Long:  help("serve"),
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			mode, err := server.ParseMode(mode)
 			if err != nil {
