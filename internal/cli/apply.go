@@ -5,11 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +15,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/apply"
 	"github.com/shipshape-dev/shipshape/internal/config"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/registry"
@@ -86,7 +84,7 @@ func newApplyCmd(io IO) *cobra.Command {
 						return fmt.Errorf("%s is a plan for %s, not %s; plan %s again", args[0], saved.Ref(), host+"/"+repo, host+"/"+repo)
 					}
 				}
-				return a.runSaved(cmd, saved, age, batch)
+				return a.run(cmd, "", saved, age, batch)
 			}
 			if len(args) == 2 {
 				return usageError("%s is not a saved plan; apply takes one REPOSITORY with --policy", args[0])
@@ -94,7 +92,7 @@ func newApplyCmd(io IO) *cobra.Command {
 			if native {
 				return a.native(cmd, args[0])
 			}
-			return a.runPolicy(cmd, args[0], batch)
+			return a.run(cmd, args[0], nil, 0, batch)
 		},
 	}
 	in.register(cmd)
@@ -136,7 +134,7 @@ func readSavedPlan(arg, policyFile string) (*plan.Saved, error) {
 	return s, nil
 }
 
-// applyRun is one apply: the flags, and what the steps learn on the way.
+// applyRun is one apply: the flags.
 type applyRun struct {
 	io      IO
 	in      *planInputs
@@ -160,172 +158,81 @@ func (a *applyRun) native(cmd *cobra.Command, ref string) error {
 	return applyNative(cmd.Context(), a.io, o, a.in.policyFile, a.in.policyText, pol, a.yes)
 }
 
-// runPolicy plans the repository now with --policy and carries the plan out.
-func (a *applyRun) runPolicy(cmd *cobra.Command, ref string, batch int) error {
-	now, err := a.in.now()
-	if err != nil {
-		return err
-	}
-	pol, opts, cfg, err := a.in.load(cmd, a.io)
-	if err != nil {
-		return err
-	}
-	o, err := a.in.registry.open(cmd.Context(), a.io, cfg, ref)
-	if err != nil {
-		return err
-	}
-	defer a.in.registry.report(a.io, o)
-	pending, err := a.pendingJournal(o)
-	if err != nil {
-		return err
-	}
-	inv, err := o.Reg.Inventory(cmd.Context(), o.Repo)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", o.Ref, err)
-	}
-	if err := a.in.keepInUse(cmd.Context(), a.io, o.Host, o.Repo, inv, &opts, true); err != nil {
-		return err
-	}
-	pl := plan.Build(pol, inv, now, opts)
-	digest := plan.Save(pl, o.Host, o.Repo, pol, inv, opts, now).Digest()
-	return a.carryOut(cmd.Context(), o, inv, pl, nil, digest, pending, opts.PricePerGBMonth, batch)
-}
-
-// runSaved re-checks a saved plan against the repository now and carries it out.
-func (a *applyRun) runSaved(cmd *cobra.Command, saved *plan.Saved, maxAge time.Duration, batch int) error {
-	if a.in.policyFile != "" {
-		return usageError("a saved plan carries its own decisions; apply it without --policy")
-	}
-	now, err := a.in.now()
-	if err != nil {
-		return err
-	}
-	if age := now.Sub(saved.CreatedAt); age > maxAge {
-		return fmt.Errorf("the plan was made %s ago (%s), longer ago than --max-plan-age %s; plan again, or raise --max-plan-age",
-			age.Round(time.Minute), saved.CreatedAt.Format(time.RFC3339), maxAge)
-	}
-	opts, cfg, err := a.in.safety.resolve(cmd, a.io)
-	if err != nil {
-		return err
-	}
-	o, err := a.in.registry.open(cmd.Context(), a.io, cfg, saved.Ref())
-	if err != nil {
-		return err
-	}
-	defer a.in.registry.report(a.io, o)
-	if o.Host != saved.Host || o.Repo != saved.Repository {
-		return fmt.Errorf("the saved plan is for %s, which names the repository %s", saved.Ref(), o.Ref)
-	}
-	pending, err := a.pendingJournal(o)
-	if err != nil {
-		return err
-	}
-	inv, err := o.Reg.Inventory(cmd.Context(), o.Repo)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", o.Ref, err)
-	}
-	if err := a.in.keepInUse(cmd.Context(), a.io, o.Host, o.Repo, inv, &opts, true); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.io.Err, "applying the plan made %s ago for %s (policy %s), re-checked against the repository now\n",
-		now.Sub(saved.CreatedAt).Round(time.Second), saved.Ref(), inventory.ShortDigest(saved.PolicyDigest))
-	pl := plan.Recheck(saved.Plan, inv, now, opts)
-	return a.carryOut(cmd.Context(), o, inv, pl, saved, saved.Digest(), pending, opts.PricePerGBMonth, batch)
-}
-
-// pendingJournal returns the unfinished journal of the repository's apply, if any. A
-// journal of another repository is an error: it never acts there.
-func (a *applyRun) pendingJournal(o *opened) (*apply.State, error) {
-	if a.journal == "" {
-		var err error
-		if a.journal, err = defaultJournal(a.io, o.Host, o.Repo); err != nil {
-			return nil, err
-		}
-	}
-	st, err := apply.ReadJournal(a.journal)
-	switch {
-	case errors.Is(err, apply.ErrNoJournal):
-		return nil, nil
-	case err != nil:
-		return nil, err
-	}
-	if err := st.Check(o.Host, o.Repo); err != nil {
-		return nil, fmt.Errorf("journal %s: %w", a.journal, err)
-	}
-	if st.Done {
-		return nil, nil
-	}
-	return st, nil
-}
-
-// carryOut shows what the plan removes, asks, and runs it. saved is the saved plan pl was
-// re-checked from, or nil.
-func (a *applyRun) carryOut(ctx context.Context, o *opened, inv *inventory.Inventory, pl *plan.Plan, saved *plan.Saved, digest string, pending *apply.State, price float64, batch int) error {
+// run applies a plan made now from --policy (saved nil) on ref, or the saved plan.
+func (a *applyRun) run(cmd *cobra.Command, ref string, saved *plan.Saved, maxAge time.Duration, batch int) error {
 	io := a.io
-	if pending != nil {
-		if pending.PlanDigest == digest {
-			fmt.Fprintf(io.Err, "resuming the interrupted apply of %s started %s (%d of %d done); what remains is re-checked first\n",
-				pending.Ref(), pending.Started.Local().Format("2006-01-02 15:04"), pending.Finished, pending.Targets)
-		} else {
-			fmt.Fprintf(io.Err, "an interrupted apply of %s started %s (%d of %d done) is replaced: this plan is made from the repository as it is now, under today's safety settings\n",
-				pending.Ref(), pending.Started.Local().Format("2006-01-02 15:04"), pending.Finished, pending.Targets)
-		}
-	}
-	if saved != nil {
-		writeRecheckChanges(io.Err, saved, pl)
-	}
-	if pl.Blocked != "" {
-		for _, u := range pl.Unreadable {
-			fmt.Fprintf(io.Err, "unreadable: %s%s: %s\n", u.Digest, tagList(u.Tags), u.Reason)
-		}
-		if inActions(io) {
-			annotate(io.Err, "error", "", 0, 0, o.Ref+": "+pl.Blocked)
-		}
-		return fmt.Errorf("refusing to apply to %s: %s", o.Ref, pl.Blocked)
-	}
-	if pl.Refusal != "" {
-		if !a.force {
-			if inActions(io) {
-				annotate(io.Err, "error", "", 0, 0, o.Ref+": refusing to apply: "+pl.Refusal)
-			}
-			return fmt.Errorf("refusing to apply to %s: %s", o.Ref, pl.Refusal)
-		}
-		fmt.Fprintf(io.Err, "warning: applying despite the limit (--force): %s\n", pl.Refusal)
-		pl.Refusal = ""
-	}
-	if pl.Summary.Expire+pl.Summary.Transition == 0 {
-		fmt.Fprintf(io.Err, "%s: nothing to delete (%d images kept)\n", o.Ref, pl.Summary.Keep)
-		if a.output == formatJSON {
-			return writeApplyResult(io, &apply.Result{Repository: inv.Repository, Records: []apply.Record{}}, inv, price, a.output)
-		}
-		return nil
-	}
-	writeTargets(io.Err, o.Ref, pl, inv)
-	question := fmt.Sprintf("Delete %d manifests from %s, reclaiming %s", pl.Summary.Expire, o.Ref, report.Bytes(pl.Summary.ReclaimedBytes))
-	if !a.yes && !confirm(io, question) {
-		return errors.New("nothing deleted: apply deletes only with --yes, or when confirmed on a terminal")
-	}
 	if batch < 0 {
 		return usageError("--batch-size must be positive, got %d", batch)
 	}
-	if batch == 0 {
-		batch = o.Batch
+	req := lifecycle.ApplyRequest{Saved: saved, MaxPlanAge: maxAge, Journal: a.journal, Force: a.force, BatchSize: batch,
+		Concurrency: a.in.registry.concurrency, AWS: a.in.registry.account(), Log: io.Err}
+	var cfg *config.Config
+	var err error
+	if saved == nil {
+		if req.Policy, _, cfg, err = a.in.load(cmd, io); err != nil {
+			return err
+		}
+	} else {
+		if a.in.policyFile != "" {
+			return usageError("a saved plan carries its own decisions; apply it without --policy")
+		}
+		if _, cfg, err = a.in.safety.resolve(cmd, io); err != nil {
+			return err
+		}
+		ref = saved.Ref()
 	}
-	aopts := apply.Options{
-		JournalPath: a.journal, Host: o.Host, PlanDigest: digest,
-		Concurrency: min(a.in.registry.concurrency, apply.DefaultConcurrency), BatchSize: batch,
+	if req.Inputs, err = a.in.inputs(); err != nil {
+		return err
 	}
-	if io.ErrTTY {
-		aopts.Progress = progress(io, "deleting")
+	o, err := a.in.registry.open(cmd.Context(), io, cfg, ref)
+	if err != nil {
+		return err
 	}
-	res, err := apply.Run(ctx, o.Reg, o.Repo, inv, pl, aopts)
-	if res != nil {
-		if werr := writeApplyResult(io, res, inv, price, a.output); werr != nil && err == nil {
-			err = werr
+	defer a.in.registry.report(io, o)
+	req.Target = o
+	if req.Journal == "" {
+		if req.Journal, err = lifecycle.JournalPath(io.Getenv, o.Host, o.Repo); err != nil {
+			return err
 		}
 	}
+	req.Confirm = func(p *lifecycle.Proposal) bool {
+		plan.WriteTargets(io.Err, p.Ref, p.Plan, p.Inventory)
+		question := fmt.Sprintf("Delete %d manifests from %s, reclaiming %s", p.Plan.Summary.Expire, p.Ref, report.Bytes(p.Plan.Summary.ReclaimedBytes))
+		return a.yes || confirm(io, question)
+	}
+	if io.ErrTTY {
+		req.Progress = progress(io, "deleting")
+	}
+	out, err := lifecycle.Apply(cmd.Context(), req)
+	var refused *lifecycle.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		if out != nil {
+			for _, u := range out.Plan.Unreadable {
+				fmt.Fprintf(io.Err, "unreadable: %s%s: %s\n", u.Digest, tagList(u.Tags), u.Reason)
+			}
+		}
+		if inActions(io) {
+			annotate(io.Err, "error", "", 0, 0, refused.Error())
+		}
+		return err
+	case out == nil:
+		return err
+	case out.Result == nil && err == nil:
+		fmt.Fprintf(io.Err, "%s: nothing to delete (%d images kept)\n", o.Ref, out.Plan.Summary.Keep)
+		if a.output == formatJSON {
+			return writeApplyResult(io, &apply.Result{Repository: out.Inventory.Repository, Records: []apply.Record{}}, out.Inventory, out.Plan.Summary.PricePerGBMonth, a.output)
+		}
+		return nil
+	case out.Result == nil:
+		return err
+	}
+	res := out.Result
+	if werr := writeApplyResult(io, res, out.Inventory, out.Plan.Summary.PricePerGBMonth, a.output); werr != nil && err == nil {
+		err = werr
+	}
 	if err != nil {
-		if res != nil && len(res.Records) < res.Total {
+		if len(res.Records) < res.Total {
 			fmt.Fprintf(io.Err, "the apply on %s is incomplete: %d of %d done. Run the same command again to finish it (what remains is re-checked first), or discard it with: shipshape apply --abandon %s\n",
 				o.Ref, len(res.Records), res.Total, o.Ref)
 		}
@@ -335,67 +242,6 @@ func (a *applyRun) carryOut(ctx context.Context, o *opened, inv *inventory.Inven
 		return silentExit(ExitError)
 	}
 	return nil
-}
-
-// maxListed bounds the images listed before an apply: enough to recognise the plan.
-const maxListed = 10
-
-// writeTargets shows what a plan removes: per rule, counts and bytes; then the first
-// images, with their tags.
-func writeTargets(w io.Writer, ref string, pl *plan.Plan, inv *inventory.Inventory) {
-	fmt.Fprintf(w, "Plan for %s: delete %d of %d manifests, reclaiming %s", ref, pl.Summary.Expire, pl.Summary.Images, report.Bytes(pl.Summary.ReclaimedBytes))
-	if pl.Summary.Transition > 0 {
-		fmt.Fprintf(w, "; archive %d", pl.Summary.Transition)
-	}
-	fmt.Fprintln(w)
-	for _, t := range plan.Totals(pl, inv) {
-		what := "rule " + strconv.Itoa(t.RulePriority)
-		if t.RulePriority == 0 {
-			what = "safety layer"
-		}
-		if t.Description != "" {
-			what += " (" + t.Description + ")"
-		}
-		fmt.Fprintf(w, "  %-40s %s %d, %s\n", what, verbOf(t.Action), t.Images, report.Bytes(t.Bytes))
-	}
-	listed := 0
-	for _, it := range pl.Images {
-		if it.Action != policy.Expire && it.Action != policy.Transition {
-			continue
-		}
-		if listed == maxListed {
-			fmt.Fprintf(w, "  … and %d more (shipshape plan lists them all)\n", pl.Summary.Expire+pl.Summary.Transition-maxListed)
-			break
-		}
-		fmt.Fprintf(w, "  %-8s %s%s\n", verbOf(it.Action), inventory.ShortDigest(it.Digest), tagList(it.Tags))
-		listed++
-	}
-}
-
-// writeRecheckChanges lists the targets of a saved plan that the re-check keeps, and
-// those already gone.
-func writeRecheckChanges(w io.Writer, saved *plan.Saved, pl *plan.Plan) {
-	now := make(map[string]*plan.Item, len(pl.Images))
-	for i := range pl.Images {
-		now[pl.Images[i].Digest] = &pl.Images[i]
-	}
-	gone, kept := 0, 0
-	for _, it := range saved.Plan.Images {
-		if it.Action != policy.Expire && it.Action != policy.Transition {
-			continue
-		}
-		cur, ok := now[it.Digest]
-		switch {
-		case !ok:
-			gone++
-		case cur.Action == policy.Keep:
-			kept++
-			fmt.Fprintf(w, "kept now  %s%s: %s\n", inventory.ShortDigest(it.Digest), tagList(it.Tags), cur.Reason)
-		}
-	}
-	if gone+kept > 0 {
-		fmt.Fprintf(w, "re-check: %d of the plan's targets are kept now, %d are already gone\n", kept, gone)
-	}
 }
 
 func verbOf(v policy.Verdict) string {
@@ -412,6 +258,9 @@ func tagList(tags []string) string {
 	return " (" + strings.Join(tags, ", ") + ")"
 }
 
+// maxListed bounds the remaining targets apply --status lists.
+const maxListed = 10
+
 // journalCommand carries out apply --status and --abandon.
 func journalCommand(io IO, ref, path string, abandon bool, output string) error {
 	host, repo, err := oci.ParseReference(ref)
@@ -419,7 +268,7 @@ func journalCommand(io IO, ref, path string, abandon bool, output string) error 
 		return usageError("%v", err)
 	}
 	if path == "" {
-		if path, err = defaultJournal(io, host, repo); err != nil {
+		if path, err = lifecycle.JournalPath(io.Getenv, host, repo); err != nil {
 			return err
 		}
 	}
@@ -536,20 +385,6 @@ func confirm(io IO, question string) bool {
 	fmt.Fprintf(io.Err, "%s? Type yes to continue: ", question)
 	line, _ := bufio.NewReader(io.In).ReadString('\n')
 	return strings.TrimSpace(line) == "yes"
-}
-
-// defaultJournal is where apply records its runs on a repository.
-func defaultJournal(io IO, host, repo string) (string, error) {
-	base := io.Getenv("XDG_STATE_HOME")
-	if base == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("finding a place for the journal (give --journal): %w", err)
-		}
-		base = filepath.Join(home, ".local", "state")
-	}
-	safe := strings.NewReplacer(":", "_").Replace(host)
-	return filepath.Join(base, "shipshape", "journal", safe, filepath.FromSlash(repo)+".jsonl"), nil
 }
 
 type applyJSON struct {

@@ -4,16 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/shipshape-dev/shipshape/internal/apply"
 	"github.com/shipshape-dev/shipshape/internal/config"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/registry"
@@ -45,6 +44,17 @@ func (in *planInputs) now() (time.Time, error) {
 		return time.Time{}, usageError("--now %q is not an RFC 3339 time such as 2026-06-01T12:00:00Z", in.nowFlag)
 	}
 	return t, nil
+}
+
+// inputs are the resolved inputs (after load or safety.resolve), with the clock.
+func (in *planInputs) inputs() (*lifecycle.Inputs, error) {
+	now, err := in.now()
+	if err != nil {
+		return nil, err
+	}
+	r := *in.safety.resolved
+	r.Now = now
+	return &r, nil
 }
 
 // load reads the policy (printing its problems and lint warnings) and the plan options.
@@ -260,17 +270,7 @@ func durationOf(d config.Duration) time.Duration { return time.Duration(d) }
 
 // warnPendingJournal says when an interrupted apply on the repository is pending.
 func warnPendingJournal(io IO, o *opened) {
-	path, err := defaultJournal(io, o.Host, o.Repo)
-	if err != nil {
-		return
-	}
-	st, err := apply.ReadJournal(path)
-	switch {
-	case errors.Is(err, apply.ErrNoJournal):
-	case err != nil:
-		fmt.Fprintf(io.Err, "warning: %v\n", err)
-	case !st.Done:
-		fmt.Fprintf(io.Err, "warning: an interrupted apply on %s is pending (%d of %d done); see shipshape apply --status %s\n",
-			st.Ref(), st.Finished, st.Targets, o.Ref)
+	if w := lifecycle.PendingWarning(io.Getenv, o); w != "" {
+		fmt.Fprintf(io.Err, "warning: %s\n", w)
 	}
 }

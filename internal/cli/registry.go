@@ -13,6 +13,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inuse"
 	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/plan"
+	"github.com/shipshape-dev/shipshape/internal/registry/ecr"
 	"github.com/shipshape-dev/shipshape/internal/registry/oci"
 )
 
@@ -73,6 +74,11 @@ func usage(err error) error {
 	return err
 }
 
+// account is the AWS account the flags name, for the in-use sources ecs and lambda.
+func (f *registryFlags) account() ecr.Account {
+	return ecr.Account{Region: f.region, Profile: f.profile, RoleARN: f.roleARN, ExternalID: f.externalID}
+}
+
 // report prints request counts when --stats was given.
 func (f *registryFlags) report(io IO, o *opened) {
 	if !f.stats || o == nil {
@@ -110,6 +116,8 @@ type safetyFlags struct {
 	price          float64
 	// specs are the in-use sources resolve found, flags and shipshape.yaml together.
 	specs []inuse.Spec
+	// resolved is what resolve found.
+	resolved *lifecycle.Inputs
 }
 
 func (s *safetyFlags) register(cmd *cobra.Command) {
@@ -144,7 +152,7 @@ func (s *safetyFlags) resolve(cmd *cobra.Command, io IO) (plan.Options, *config.
 	if err != nil {
 		return plan.Options{}, nil, usage(err)
 	}
-	s.specs = in.InUse
+	s.specs, s.resolved = in.InUse, in
 	return in.Options, in.Config, nil
 }
 
