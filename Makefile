@@ -24,6 +24,7 @@ test: lint ## run every test: vet, unit and CLI tests with the race detector, an
 	$(GO) test -race -count=1 ./...
 	$(GO) test ./internal/policy -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/inventory -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/inventory -run '^$$' -fuzz FuzzDecodeManifest -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/pins -run '^$$' -fuzz FuzzDecodeList -fuzztime $(FUZZTIME)
 
 .PHONY: test-postgres

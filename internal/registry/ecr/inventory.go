@@ -3,11 +3,8 @@ package ecr
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -39,16 +36,6 @@ const (
 	MaxManifestBytes = 4 << 20
 )
 
-// labelPrefix selects the manifest annotations kept as labels.
-const labelPrefix = "org.opencontainers.image."
-
-// Config media types of container images, which ECR reports as artifactMediaType of an
-// ordinary image: they make no artifact type.
-const (
-	mediaTypeOCIConfig    = "application/vnd.oci.image.config.v1+json"
-	mediaTypeDockerConfig = "application/vnd.docker.container.image.v1+json"
-)
-
 // manifestTypes are the media types Inventory reads manifests of, and accepts from
 // BatchGetImage (so that ECR never converts one).
 func manifestTypes() []string {
@@ -61,9 +48,10 @@ func manifestTypes() []string {
 // Inventory lists every image of repo with DescribeImages (all statuses, 1,000 a call),
 // then reads the manifests of the active indexes with BatchGetImage (100 a call, a few calls
 // at once) for their children — and, with Options.Layers, of every active image too, for
-// annotations and blob sizes. Sizes are ECR's imageSizeInBytes. Archived images cannot be pulled, so their manifests are not read: an
-// archived index has unknown children, which Notes say, as they say that the reads count as
-// pulls.
+// annotations and blob sizes. Sizes are ECR's imageSizeInBytes, or, for a manifest read
+// where DescribeImages gives none, the sum of its blobs' sizes (see describeManifest).
+// Archived images cannot be pulled, so their manifests are not read: an archived index has
+// unknown children, which Notes say, as they say that the reads count as pulls.
 func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Inventory, error) {
 	captured := time.Now().UTC()
 	images, err := c.describeAll(ctx, repo, nil)
@@ -203,7 +191,8 @@ func fromDetail(d types.ImageDetail) inventory.Image {
 	if len(d.ImageTags) > 0 {
 		img.Tags = slices.Sorted(slices.Values(d.ImageTags))
 	}
-	if at := aws.ToString(d.ArtifactMediaType); at != mediaTypeOCIConfig && at != mediaTypeDockerConfig {
+	// ECR reports the config media type of an ordinary image as its artifactMediaType.
+	if at := aws.ToString(d.ArtifactMediaType); !inventory.IsImageConfig(at) {
 		img.ArtifactType = at
 	}
 	return img
@@ -257,77 +246,29 @@ func (c *Client) getManifests(ctx context.Context, repo string, digests []string
 	return got, failed, nil
 }
 
-// manifest is the part of a manifest or index Inventory reads.
-type manifest struct {
-	MediaType    string            `json:"mediaType"`
-	ArtifactType string            `json:"artifactType"`
-	Config       *descriptor       `json:"config"`
-	Layers       []descriptor      `json:"layers"`
-	Manifests    []descriptor      `json:"manifests"`
-	Subject      *descriptor       `json:"subject"`
-	Annotations  map[string]string `json:"annotations"`
-}
-
-type descriptor struct {
-	MediaType   string            `json:"mediaType"`
-	Digest      string            `json:"digest"`
-	Size        int64             `json:"size"`
-	Annotations map[string]string `json:"annotations"`
-	Platform    *struct {
-		OS           string `json:"os"`
-		Architecture string `json:"architecture"`
-		Variant      string `json:"variant"`
-	} `json:"platform"`
-}
-
-// describeManifest adds to img what its manifest raw says: an index's children, an image's
-// config and layers, the subject, the artifact type and org.opencontainers.image.*
-// annotations.
+// describeManifest adds to img, which DescribeImages described, what its manifest raw says
+// (inventory.DecodeManifest): an index's children; an image's config and layers, or an OCI
+// artifact manifest's blobs; org.opencontainers.image.* annotations as labels; and the
+// media type, subject, artifact type and size, where DescribeImages gave none. ECR's own
+// imageSizeInBytes stays: it counts the same blobs, and is all an index has.
 func describeManifest(img *inventory.Image, raw string) error {
 	if len(raw) > MaxManifestBytes {
 		return fmt.Errorf("manifest of %d bytes, more than %d", len(raw), MaxManifestBytes)
 	}
-	var m manifest
-	if err := json.Unmarshal([]byte(raw), &m); err != nil {
-		return fmt.Errorf("decoding manifest: %w", err)
+	m, err := inventory.DecodeManifest(img.Digest, []byte(raw), img.MediaType)
+	if err != nil {
+		return err
 	}
-	if img.MediaType == "" {
-		img.MediaType = m.MediaType
-	}
-	if img.Subject == "" && m.Subject != nil {
-		img.Subject = m.Subject.Digest
-	}
-	if img.ArtifactType == "" && m.ArtifactType != "" {
-		img.ArtifactType = m.ArtifactType
-	}
-	if img.IsIndex() {
-		img.Children = make([]inventory.Child, 0, len(m.Manifests))
-		for _, d := range m.Manifests {
-			ch := inventory.Child{Digest: d.Digest, MediaType: d.MediaType, Annotations: maps.Clone(d.Annotations)}
-			if p := d.Platform; p != nil && (p.OS != "" || p.Architecture != "") {
-				ch.Platform = p.OS + "/" + p.Architecture
-				if p.Variant != "" {
-					ch.Platform += "/" + p.Variant
-				}
-			}
-			img.Children = append(img.Children, ch)
+	img.MediaType = cmp.Or(img.MediaType, m.MediaType)
+	img.ArtifactType = cmp.Or(img.ArtifactType, m.ArtifactType)
+	img.Subject = cmp.Or(img.Subject, m.Subject)
+	img.SizeBytes = cmp.Or(img.SizeBytes, m.SizeBytes)
+	img.Children, img.Config, img.Layers = m.Children, m.Config, m.Layers
+	for k, v := range m.Labels {
+		if img.Labels == nil {
+			img.Labels = make(map[string]string, len(m.Labels))
 		}
-	} else {
-		if m.Config != nil {
-			img.Config = &inventory.Blob{Digest: m.Config.Digest, Size: m.Config.Size}
-		}
-		img.Layers = make([]inventory.Blob, 0, len(m.Layers))
-		for _, l := range m.Layers {
-			img.Layers = append(img.Layers, inventory.Blob{Digest: l.Digest, Size: l.Size})
-		}
-	}
-	for k, v := range m.Annotations {
-		if strings.HasPrefix(k, labelPrefix) {
-			if img.Labels == nil {
-				img.Labels = make(map[string]string)
-			}
-			img.Labels[k] = v
-		}
+		img.Labels[k] = v
 	}
 	return nil
 }

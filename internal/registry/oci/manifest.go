@@ -1,23 +1,22 @@
 package oci
 
 import (
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-// Media types and annotations read from manifests and configs, beyond those the inventory
-// package names.
+// Annotations and labels read from manifests and configs.
 const (
-	mediaTypeDockerConfig   = "application/vnd.docker.container.image.v1+json"
-	mediaTypeArtifact       = "application/vnd.oci.artifact.manifest.v1+json"
 	annotationCreated       = ocispec.AnnotationCreated // org.opencontainers.image.created
 	labelPrefix             = "org.opencontainers.image."
 	referrersTagSchemaRegex = `^sha256-[0-9a-f]{64}$`
@@ -32,19 +31,6 @@ var referrersTag = regexp.MustCompile(referrersTagSchemaRegex)
 // reproducible builds stamp 1970-01-01 (SOURCE_DATE_EPOCH=0) or 1980-01-01 (the zip epoch).
 var unknownTimeBefore = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// manifest is the union of the manifest formats shipshape reads: OCI image manifests and
-// indexes, Docker schema 2 manifests and manifest lists, and OCI artifact manifests.
-type manifest struct {
-	MediaType    string               `json:"mediaType"`
-	ArtifactType string               `json:"artifactType"`
-	Config       *ocispec.Descriptor  `json:"config"`
-	Layers       []ocispec.Descriptor `json:"layers"`
-	Blobs        []ocispec.Descriptor `json:"blobs"` // artifact manifests
-	Manifests    []ocispec.Descriptor `json:"manifests"`
-	Subject      *ocispec.Descriptor  `json:"subject"`
-	Annotations  map[string]string    `json:"annotations"`
-}
-
 // imageConfig is the part of an image config blob shipshape reads.
 type imageConfig struct {
 	Created string          `json:"created"`
@@ -57,64 +43,26 @@ type containerConfig struct {
 }
 
 // parseManifest decodes raw, whose media type the registry reported as mediaType (empty
-// when unknown), and returns it with the media type settled.
-func parseManifest(raw []byte, mediaType string) (*manifest, error) {
-	var m manifest
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("decoding manifest: %w", err)
+// when unknown), with inventory.ParseManifest. A Docker schema 1 manifest, which that
+// refuses, is kept as an image known by its media type alone: it exists, it lists no
+// other manifest, and its blobs are not read.
+func parseManifest(raw []byte, mediaType string) (*inventory.Manifest, error) {
+	m, err := inventory.ParseManifest(raw, mediaType)
+	if errors.Is(err, inventory.ErrSchema1) {
+		return &inventory.Manifest{MediaType: cmp.Or(mediaType, inventory.MediaTypeDockerV1)}, nil
 	}
-	if isKnownManifestType(mediaType) || (mediaType != "" && m.MediaType == "") {
-		m.MediaType = mediaType
-	}
-	if m.MediaType == "" {
-		// The mediaType field is optional in OCI manifests: tell the kinds apart by shape.
-		if m.Manifests != nil {
-			m.MediaType = inventory.MediaTypeOCIIndex
-		} else {
-			m.MediaType = inventory.MediaTypeOCIManifest
-		}
-	}
-	if m.MediaType == mediaTypeArtifact {
-		m.Layers = m.Blobs
-	}
-	return &m, nil
-}
-
-func isKnownManifestType(mt string) bool {
-	switch mt {
-	case inventory.MediaTypeOCIIndex, inventory.MediaTypeDockerList,
-		inventory.MediaTypeOCIManifest, inventory.MediaTypeDockerV2, mediaTypeArtifact:
-		return true
-	}
-	return false
-}
-
-func (m *manifest) isIndex() bool {
-	return m.MediaType == inventory.MediaTypeOCIIndex || m.MediaType == inventory.MediaTypeDockerList
-}
-
-// isImageConfig reports whether mt is the config of a container image (as opposed to the
-// config of an artifact).
-func isImageConfig(mt string) bool {
-	return mt == ocispec.MediaTypeImageConfig || mt == mediaTypeDockerConfig
-}
-
-// artifactType is the manifest's OCI artifact type: its artifactType field, else its config
-// media type unless that is a container image config (as ECR reports artifactMediaType).
-func (m *manifest) artifactType() string {
-	if m.ArtifactType != "" {
-		return m.ArtifactType
-	}
-	if m.Config != nil && m.Config.MediaType != "" && !isImageConfig(m.Config.MediaType) {
-		return m.Config.MediaType
-	}
-	return ""
+	return m, err
 }
 
 // wantsConfig reports whether the manifest's config is an image config worth reading for
 // labels and a creation time.
-func (m *manifest) wantsConfig() bool {
-	return !m.isIndex() && m.Config != nil && isImageConfig(m.Config.MediaType) && m.Config.Size <= MaxConfigBytes
+func wantsConfig(m *inventory.Manifest) bool {
+	return !m.IsIndex() && m.Config != nil && inventory.IsImageConfig(m.Config.MediaType) && m.Config.Size <= MaxConfigBytes
+}
+
+// descriptor converts a descriptor read by inventory.ParseManifest for oras.
+func descriptor(d inventory.Descriptor) ocispec.Descriptor {
+	return ocispec.Descriptor{MediaType: d.MediaType, Digest: digest.Digest(d.Digest), Size: d.Size}
 }
 
 func parseConfig(raw []byte) (*imageConfig, error) {
@@ -126,69 +74,24 @@ func parseConfig(raw []byte) (*imageConfig, error) {
 }
 
 // describe returns the image the manifest is, without tags, times, or (for an index) size,
-// which depend on other manifests.
-func describe(dgst string, m *manifest, cfg *imageConfig) inventory.Image {
-	img := inventory.Image{
-		Digest:       dgst,
-		MediaType:    m.MediaType,
-		ArtifactType: m.artifactType(),
+// which depend on other manifests: inventory's description of the manifest, with the
+// org.opencontainers.image.* labels of its image config, if read, under the manifest's
+// annotations of the same names.
+func describe(dgst string, m *inventory.Manifest, cfg *imageConfig) inventory.Image {
+	img := m.Image(dgst)
+	if cfg == nil {
+		return img
 	}
-	if m.Subject != nil {
-		img.Subject = m.Subject.Digest.String()
-	}
-	if m.isIndex() {
-		img.Children = make([]inventory.Child, 0, len(m.Manifests))
-		for _, d := range m.Manifests {
-			img.Children = append(img.Children, inventory.Child{
-				Digest:      d.Digest.String(),
-				MediaType:   d.MediaType,
-				Platform:    platform(d.Platform),
-				Annotations: maps.Clone(d.Annotations),
-			})
+	for k, v := range cfg.Config.Labels {
+		if _, annotated := img.Labels[k]; annotated || !strings.HasPrefix(k, labelPrefix) {
+			continue
 		}
-	} else if m.Config != nil || m.Layers != nil {
-		if m.Config != nil {
-			img.Config = &inventory.Blob{Digest: m.Config.Digest.String(), Size: m.Config.Size}
+		if img.Labels == nil {
+			img.Labels = make(map[string]string)
 		}
-		img.Layers = make([]inventory.Blob, 0, len(m.Layers))
-		for _, l := range m.Layers {
-			img.Layers = append(img.Layers, inventory.Blob{Digest: l.Digest.String(), Size: l.Size})
-			img.SizeBytes = inventory.AddSize(img.SizeBytes, max(l.Size, 0))
-		}
-		// ECR counts the config of an image but not of an artifact.
-		if img.Config != nil && img.ArtifactType == "" {
-			img.SizeBytes = inventory.AddSize(img.SizeBytes, max(img.Config.Size, 0))
-		}
-	}
-	labels := make(map[string]string)
-	if cfg != nil {
-		for k, v := range cfg.Config.Labels {
-			if strings.HasPrefix(k, labelPrefix) {
-				labels[k] = v
-			}
-		}
-	}
-	for k, v := range m.Annotations {
-		if strings.HasPrefix(k, labelPrefix) {
-			labels[k] = v
-		}
-	}
-	if len(labels) > 0 {
-		img.Labels = labels
+		img.Labels[k] = v
 	}
 	return img
-}
-
-// platform formats p as "os/arch[/variant]", or "" when absent.
-func platform(p *ocispec.Platform) string {
-	if p == nil || (p.OS == "" && p.Architecture == "") {
-		return ""
-	}
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	return s
 }
 
 // parseTime returns the time s gives, or zero when s is empty, malformed, or before
@@ -205,7 +108,7 @@ func parseTime(s string) time.Time {
 }
 
 // annotatedTime is the manifest's org.opencontainers.image.created annotation, if usable.
-func (m *manifest) annotatedTime() time.Time {
+func annotatedTime(m *inventory.Manifest) time.Time {
 	return parseTime(m.Annotations[annotationCreated])
 }
 

@@ -59,6 +59,15 @@ func TestDescribe(t *testing.T) {
 				Labels: map[string]string{"org.opencontainers.image.revision": "abc"}},
 		},
 		{
+			name:      "image: a manifest annotation wins over the config label of its name",
+			raw:       `{"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"` + d1 + `","size":100},"layers":[],"annotations":{"org.opencontainers.image.revision":"from-annotation"}}`,
+			mediaType: inventory.MediaTypeOCIManifest,
+			config:    &imageConfig{Config: containerConfig{Labels: map[string]string{"org.opencontainers.image.revision": "from-label", "org.opencontainers.image.source": "https://example.com/app"}}},
+			want: inventory.Image{Digest: d3, MediaType: inventory.MediaTypeOCIManifest, SizeBytes: 100,
+				Config: &inventory.Blob{Digest: d1, Size: 100}, Layers: []inventory.Blob{},
+				Labels: map[string]string{"org.opencontainers.image.revision": "from-annotation", "org.opencontainers.image.source": "https://example.com/app"}},
+		},
+		{
 			name:      "Docker image",
 			raw:       `{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"` + d1 + `","size":7},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","digest":"` + d2 + `","size":3}]}`,
 			mediaType: inventory.MediaTypeDockerV2,

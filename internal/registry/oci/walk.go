@@ -53,7 +53,7 @@ type visit struct {
 
 // node is a manifest read.
 type node struct {
-	m   *manifest
+	m   *inventory.Manifest
 	cfg *imageConfig // nil when not an image, or not read
 	// unreadable, when set, says why the manifest, which exists, could not be read
 	// completely: m then holds only its media type, and its children are unknown.
@@ -62,7 +62,7 @@ type node struct {
 
 // unreadableNode is a manifest of mediaType that exists but could not be read, for why.
 func unreadableNode(mediaType, why string) *node {
-	return &node{m: &manifest{MediaType: mediaType}, unreadable: why}
+	return &node{m: &inventory.Manifest{MediaType: mediaType}, unreadable: why}
 }
 
 // walk reads the manifests of frontier and everything they lead to, breadth first, for at
@@ -181,28 +181,28 @@ func (w *walker) read(ctx context.Context, v visit) (*node, []visit, error) {
 	}
 	n := &node{m: m}
 
-	if m.wantsConfig() && !v.attestation {
-		b, err := w.rd.config(ctx, *m.Config)
+	if wantsConfig(m) && !v.attestation {
+		b, err := w.rd.config(ctx, descriptor(*m.Config))
 		switch {
 		case isNotFound(err):
-			w.c.log.Debug("config blob gone", "repository", w.r.name, "digest", m.Config.Digest.String())
+			w.c.log.Debug("config blob gone", "repository", w.r.name, "digest", m.Config.Digest)
 		case err != nil:
 			return nil, nil, fmt.Errorf("reading config %s of %s: %w", m.Config.Digest, d, err)
 		default:
 			if n.cfg, err = parseConfig(b); err != nil {
-				w.c.log.Warn("unreadable image config", "repository", w.r.name, "digest", m.Config.Digest.String(), "error", err)
+				w.c.log.Warn("unreadable image config", "repository", w.r.name, "digest", m.Config.Digest, "error", err)
 			}
 		}
 	}
 
 	var edges []visit
-	if m.isIndex() {
+	if m.IsIndex() {
 		for _, child := range m.Manifests {
-			if child.Digest.Validate() != nil {
+			if digest.Digest(child.Digest).Validate() != nil {
 				continue
 			}
 			edges = append(edges, visit{
-				desc:        child,
+				desc:        descriptor(child),
 				attestation: child.Annotations[inventory.AnnotationRefType] == inventory.RefTypeAttestation,
 			})
 		}
@@ -325,12 +325,13 @@ func (w *walker) images(tagsOf map[digest.Digest][]string, times bool) ([]invent
 func pushTimes(nodes map[digest.Digest]*node, refIndexes map[digest.Digest]digest.Digest) map[digest.Digest]time.Time {
 	parents := make(map[digest.Digest][]digest.Digest)
 	for d, n := range nodes {
-		if _, ok := refIndexes[d]; ok || !n.m.isIndex() {
+		if _, ok := refIndexes[d]; ok || !n.m.IsIndex() {
 			continue
 		}
 		for _, c := range n.m.Manifests {
-			if _, ok := nodes[c.Digest]; ok && c.Digest != d && !slices.Contains(parents[c.Digest], d) {
-				parents[c.Digest] = append(parents[c.Digest], d)
+			cd := digest.Digest(c.Digest)
+			if _, ok := nodes[cd]; ok && cd != d && !slices.Contains(parents[cd], d) {
+				parents[cd] = append(parents[cd], d)
 			}
 		}
 	}
@@ -346,10 +347,10 @@ func pushTimes(nodes map[digest.Digest]*node, refIndexes map[digest.Digest]diges
 
 	times := make(map[digest.Digest]time.Time, len(nodes))
 	for d, n := range nodes {
-		t := n.m.annotatedTime()
+		t := annotatedTime(n.m)
 		if t.IsZero() {
 			for _, p := range parents[d] {
-				t = earliest(t, nodes[p].m.annotatedTime())
+				t = earliest(t, annotatedTime(nodes[p].m))
 			}
 		}
 		if t.IsZero() {
@@ -362,12 +363,12 @@ func pushTimes(nodes map[digest.Digest]*node, refIndexes map[digest.Digest]diges
 	for range MaxGraphDepth {
 		changed := false
 		for d, n := range nodes {
-			if _, ok := refIndexes[d]; ok || !times[d].IsZero() || !n.m.isIndex() {
+			if _, ok := refIndexes[d]; ok || !times[d].IsZero() || !n.m.IsIndex() {
 				continue
 			}
 			var latest time.Time
 			for _, c := range n.m.Manifests {
-				if t := times[c.Digest]; t.After(latest) {
+				if t := times[digest.Digest(c.Digest)]; t.After(latest) {
 					latest = t
 				}
 			}
