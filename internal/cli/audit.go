@@ -11,6 +11,7 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/audit"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/registry/oci"
 )
@@ -107,13 +108,9 @@ func (a *auditCmd) run(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	var running found
+	var running lifecycle.Running
 	if len(specs) > 0 {
-		running = listInUse(ctx, io, specs, &a.registry, "")
-		for _, fl := range running.failures {
-			fmt.Fprintf(io.Err, "warning: in use: %s; what runs is not known completely\n", fl)
-		}
-		running.failures = nil
+		running = listInUse(ctx, specs, &a.registry, "")
 	}
 	reports := make([]audit.Report, len(invs))
 	for i, inv := range invs {
@@ -125,9 +122,7 @@ func (a *auditCmd) run(cmd *cobra.Command, args []string) error {
 					host, repo = h, r
 				}
 			}
-			if err := protectInUse(io, running, host, repo, inv, &o.Safety, false); err != nil {
-				return err
-			}
+			warnInUse(io, running, host, repo, inv, &o.Safety)
 		}
 		reports[i] = audit.Audit(inv, o)
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -15,8 +14,8 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/config"
 	"github.com/shipshape-dev/shipshape/internal/inuse"
-	"github.com/shipshape-dev/shipshape/internal/inuse/sources"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/registry/ecr"
 	"github.com/shipshape-dev/shipshape/internal/registry/oci"
@@ -24,13 +23,6 @@ import (
 
 // inUseHelp is the --in-use flag's help, shared by the commands that take it.
 const inUseHelp = "keep what runs: kubernetes[:CONTEXT], ecs[:CLUSTER,…], lambda or manifests:DIR (repeatable; see shipshape inuse --help)"
-
-// found is what the in-use sources said: the uses of those that could be read, and what
-// failed.
-type found struct {
-	uses     []inuse.Use
-	failures []string
-}
 
 // specs are the in-use sources of the flags and of shipshape.yaml; a manifests directory of
 // shipshape.yaml is relative to the file.
@@ -58,55 +50,23 @@ func inUseSpecs(flags []string, cfg *config.Config) ([]inuse.Spec, error) {
 	return specs, nil
 }
 
-// listInUse reads every source. A source that cannot be opened or read completely is a
-// failure, named; the others' uses are kept.
-func listInUse(ctx context.Context, io IO, specs []inuse.Spec, rf *registryFlags, region string) found {
-	var f found
-	acct := ecr.Account{Region: cmp.Or(rf.region, region), Profile: rf.profile, RoleARN: rf.roleARN, ExternalID: rf.externalID}
-	for _, sp := range specs {
-		src, err := sources.Open(ctx, sp, sources.Options{AWS: acct})
-		if err == nil {
-			var uses []inuse.Use
-			if uses, err = src.List(ctx); err == nil {
-				f.uses = append(f.uses, uses...)
-				continue
-			}
-		}
-		f.failures = append(f.failures, fmt.Sprintf("%s: %v", sp, err))
-	}
-	return f
+// listInUse reads the sources, with the AWS account of the registry flags (region, by
+// default, of the repository's ECR host).
+func listInUse(ctx context.Context, specs []inuse.Spec, rf *registryFlags, host string) lifecycle.Running {
+	acct := rf.account()
+	acct.Region = cmp.Or(acct.Region, regionOf(host))
+	return lifecycle.ListInUse(ctx, specs, acct)
 }
 
-// protectInUse keeps the digests of inv (the repository repo on host; host "" matches any)
-// that the uses run. strict (apply) refuses when a source failed or a use that may name the
-// repository could not be resolved; otherwise (plan, audit) they are warnings.
-func protectInUse(io IO, f found, host, repo string, inv *inventory.Inventory, safety *plan.Safety, strict bool) error {
-	p := inuse.Protect(f.uses, host, repo, inv)
-	safety.InUse = p.Digests
-	problems := append(slices.Clone(f.failures), p.Problems...)
-	if len(problems) == 0 {
-		return nil
-	}
-	ref := cmp.Or(host+"/"+repo, repo)
-	if strict {
-		what := "1 in-use source or reference"
-		if len(problems) > 1 {
-			what = fmt.Sprintf("%d in-use sources or references", len(problems))
-		}
-		msg := fmt.Sprintf("refusing to apply to %s: what runs there is not completely known (%s could not be read or resolved: %s), so an image that runs could be deleted",
-			ref, what, strings.Join(problems, "; "))
-		if inActions(io) {
-			annotate(io.Err, "error", "", 0, 0, msg)
-		}
-		return errors.New(msg)
-	}
-	for _, pr := range problems {
+// warnInUse keeps what runs in inv (host/repo) and warns, as plan and audit do, when what
+// runs there is not completely known (apply refuses then).
+func warnInUse(io IO, r lifecycle.Running, host, repo string, inv *inventory.Inventory, safety *plan.Safety) {
+	for _, pr := range r.Protect(host, repo, inv, safety) {
 		fmt.Fprintf(io.Err, "warning: in use: %s; what runs there is not known completely, and apply will refuse\n", pr)
 		if inActions(io) {
 			annotate(io.Err, "warning", "", 0, 0, "in use: "+pr)
 		}
 	}
-	return nil
 }
 
 // existingDefaultConfig returns ./shipshape.yaml when it exists, else "".
@@ -123,13 +83,12 @@ func regionOf(host string) string {
 	return region
 }
 
-// keepInUse lists what runs, from the in-use sources resolve found, and protects the digests of inv (host/repo) that do; strict as for protectInUse.
-func (in *planInputs) keepInUse(ctx context.Context, io IO, host, repo string, inv *inventory.Inventory, opts *plan.Options, strict bool) error {
-	if len(in.safety.specs) == 0 {
-		return nil
+// keepInUse lists what runs and keeps it in inv (host/repo), warning when it is not
+// completely known (plan).
+func (in *planInputs) keepInUse(ctx context.Context, io IO, host, repo string, inv *inventory.Inventory, opts *plan.Options) {
+	if len(in.safety.specs) > 0 {
+		warnInUse(io, listInUse(ctx, in.safety.specs, &in.registry, host), host, repo, inv, &opts.Safety)
 	}
-	f := listInUse(ctx, io, in.safety.specs, &in.registry, regionOf(host))
-	return protectInUse(io, f, host, repo, inv, &opts.Safety, strict)
 }
 
 // splitRepository splits an inventory's repository name into host and path; the host is ""
@@ -183,15 +142,14 @@ func newInUseCmd(io IO) *cobra.Command {
 			if len(specs) == 0 {
 				return usageError("inuse needs a SOURCE (kubernetes, ecs, lambda, manifests:DIR) or safety.inUse in shipshape.yaml")
 			}
-			var host, repo, region string
+			var host, repo string
 			if repository != "" {
 				if host, repo, err = oci.ParseReference(repository); err != nil {
 					return usageError("--repository: %v", err)
 				}
-				region = regionOf(host)
 			}
-			f := listInUse(cmd.Context(), io, specs, &rf, region)
-			rows := inUseRows(f.uses)
+			f := listInUse(cmd.Context(), specs, &rf, host)
+			rows := inUseRows(f.Uses)
 			if repository != "" {
 				o, err := rf.open(cmd.Context(), io, cfg, repository)
 				if err != nil {
@@ -206,8 +164,8 @@ func newInUseCmd(io IO) *cobra.Command {
 			if err := writeInUse(io, rows, f, output); err != nil {
 				return err
 			}
-			if len(f.failures) > 0 {
-				for _, fl := range f.failures {
+			if len(f.Failures) > 0 {
+				for _, fl := range f.Failures {
 					fmt.Fprintf(io.Err, "shipshape: in-use source %s\n", fl)
 				}
 				return silentExit(ExitError)
@@ -270,12 +228,12 @@ func resolveRows(rows []inUseRow, host, repo string, tags map[string]string) []i
 	return out
 }
 
-func writeInUse(io IO, rows []inUseRow, f found, output string) error {
+func writeInUse(io IO, rows []inUseRow, f lifecycle.Running, output string) error {
 	if output == formatJSON {
 		if rows == nil {
 			rows = []inUseRow{}
 		}
-		failures := f.failures
+		failures := f.Failures
 		if failures == nil {
 			failures = []string{}
 		}

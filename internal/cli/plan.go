@@ -153,9 +153,7 @@ func newPlanCmd(io IO) *cobra.Command {
 			if o != nil {
 				host, repo = o.Host, o.Repo
 			}
-			if err := in.keepInUse(cmd.Context(), io, host, repo, inv, &opts, false); err != nil {
-				return err
-			}
+			in.keepInUse(cmd.Context(), io, host, repo, inv, &opts)
 			pl := plan.Build(pol, inv, now, opts)
 			if ecrPreview {
 				prev, ok := o.Reg.(registry.Previewer)
