@@ -18,7 +18,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/policy"
-	"github.com/shipshape-dev/shipshape/internal/registry"
 	"github.com/shipshape-dev/shipshape/internal/registry/oci"
 	"github.com/shipshape-dev/shipshape/internal/report"
 )
@@ -346,34 +345,22 @@ type journalJSON struct {
 
 // applyNative sets the policy on an ECR repository unless ECR already has its equivalent.
 func applyNative(ctx context.Context, io IO, o *opened, file string, text []byte, want *policy.Policy, yes bool) error {
-	lp, ok := o.Reg.(registry.LifecyclePolicies)
-	if !ok {
-		return usageError("--native needs an Amazon ECR repository (<account>.dkr.ecr.<region>.amazonaws.com/NAME); %s has no native lifecycle policies", o.Host)
-	}
-	current, err := lp.LifecyclePolicy(ctx, o.Repo)
+	wrote, err := lifecycle.SetPolicy(ctx, o, text, want, func(replace bool) bool {
+		what := map[bool]string{false: "Set", true: "Replace"}[replace]
+		return yes || confirm(io, fmt.Sprintf("%s the lifecycle policy of %s with %s (ECR then expires images by it within 24 hours)", what, o.Ref, file))
+	})
 	switch {
-	case errors.Is(err, registry.ErrNotFound):
-		current = ""
-	case err != nil:
-		return fmt.Errorf("reading the lifecycle policy of %s: %w", o.Ref, err)
-	}
-	if current != "" {
-		if have, perr := policy.Parse([]byte(current)); perr == nil && policy.Equal(have, want) {
-			fmt.Fprintf(io.Out, "%s: lifecycle policy unchanged\n", o.Ref)
-			return nil
-		}
-	}
-	what := "Set"
-	if current != "" {
-		what = "Replace"
-	}
-	if !yes && !confirm(io, fmt.Sprintf("%s the lifecycle policy of %s with %s (ECR then expires images by it within 24 hours)", what, o.Ref, file)) {
+	case errors.Is(err, lifecycle.ErrNoNativePolicies):
+		return usageError("--native needs an Amazon ECR repository (<account>.dkr.ecr.<region>.amazonaws.com/NAME); %s has no native lifecycle policies", o.Host)
+	case errors.Is(err, lifecycle.ErrNotConfirmed):
 		return errors.New("lifecycle policy not changed: --native writes only with --yes, or when confirmed on a terminal")
+	case err != nil:
+		return err
+	case wrote:
+		fmt.Fprintf(io.Out, "%s: lifecycle policy updated\n", o.Ref)
+	default:
+		fmt.Fprintf(io.Out, "%s: lifecycle policy unchanged\n", o.Ref)
 	}
-	if err := lp.PutLifecyclePolicy(ctx, o.Repo, strings.TrimSpace(string(text))); err != nil {
-		return fmt.Errorf("setting the lifecycle policy of %s: %w", o.Ref, err)
-	}
-	fmt.Fprintf(io.Out, "%s: lifecycle policy updated\n", o.Ref)
 	return nil
 }
 

@@ -49,3 +49,11 @@ func Format(p *Policy) []byte {
 func Equal(a, b *Policy) bool {
 	return bytes.Equal(Format(a), Format(b))
 }
+
+// Holds reports whether text, a policy as a registry returns it (reordered, compacted), is
+// equivalent to want: whether writing want would change nothing. Text that does not parse
+// holds nothing.
+func Holds(text string, want *Policy) bool {
+	have, err := Parse([]byte(text))
+	return err == nil && Equal(have, want)
+}

@@ -521,7 +521,7 @@ func (e *ensurer) lifecycle(ctx context.Context, name string, want *Lifecycle, f
 			return o
 		default:
 			was = "a different policy"
-			if have, perr := policy.Parse([]byte(aws.ToString(got.LifecyclePolicyText))); perr == nil && policy.Equal(have, want.Policy) {
+			if policy.Holds(aws.ToString(got.LifecyclePolicyText), want.Policy) {
 				o.Status, o.Detail = Unchanged, "same as "+want.Source
 				return o
 			}
