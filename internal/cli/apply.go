@@ -18,7 +18,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/policy"
-	"github.com/shipshape-dev/shipshape/internal/registry/oci"
+	"github.com/shipshape-dev/shipshape/internal/registry"
 	"github.com/shipshape-dev/shipshape/internal/report"
 )
 
@@ -75,7 +75,7 @@ func newApplyCmd(io IO) *cobra.Command {
 					return usageError("--max-plan-age %q is not a positive duration such as 24h or 7d", maxAge)
 				}
 				if len(args) == 2 {
-					host, repo, err := oci.ParseReference(args[1])
+					host, repo, err := registry.ParseReference(args[1])
 					if err != nil {
 						return usageError("%v", err)
 					}
@@ -262,7 +262,7 @@ const maxListed = 10
 
 // journalCommand carries out apply --status and --abandon.
 func journalCommand(io IO, ref, path string, abandon bool, output string) error {
-	host, repo, err := oci.ParseReference(ref)
+	host, repo, err := registry.ParseReference(ref)
 	if err != nil {
 		return usageError("%v", err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/policy"
-	"github.com/shipshape-dev/shipshape/internal/registry/oci"
+	"github.com/shipshape-dev/shipshape/internal/registry"
 )
 
 // auditCmd is `shipshape audit`: its flags, and where it finds the repositories to audit.
@@ -118,7 +118,7 @@ func (a *auditCmd) run(cmd *cobra.Command, args []string) error {
 		if len(specs) > 0 {
 			host, repo := splitRepository(inv.Repository)
 			if i < len(args) {
-				if h, r, err := oci.ParseReference(args[i]); err == nil {
+				if h, r, err := registry.ParseReference(args[i]); err == nil {
 					host, repo = h, r
 				}
 			}

@@ -17,8 +17,8 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/plan"
+	"github.com/shipshape-dev/shipshape/internal/registry"
 	"github.com/shipshape-dev/shipshape/internal/registry/ecr"
-	"github.com/shipshape-dev/shipshape/internal/registry/oci"
 )
 
 // inUseHelp is the --in-use flag's help, shared by the commands that take it.
@@ -144,7 +144,7 @@ func newInUseCmd(io IO) *cobra.Command {
 			}
 			var host, repo string
 			if repository != "" {
-				if host, repo, err = oci.ParseReference(repository); err != nil {
+				if host, repo, err = registry.ParseReference(repository); err != nil {
 					return usageError("--repository: %v", err)
 				}
 			}

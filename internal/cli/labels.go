@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shipshape-dev/shipshape/internal/pins"
+	"github.com/shipshape-dev/shipshape/internal/registry"
 	"github.com/shipshape-dev/shipshape/internal/registry/oci"
 	"github.com/shipshape-dev/shipshape/internal/verify"
 )
@@ -49,7 +50,7 @@ func newLabelsCheckCmd(io IO) *cobra.Command {
 				return usageError("--revision %q: want a full commit SHA, 40 hex digits", revision)
 			}
 			repo, tag, dgst := verify.SplitImage(args[0])
-			if _, _, err := oci.ParseReference(repo); err != nil {
+			if _, _, err := registry.ParseReference(repo); err != nil {
 				return usageError("%v", err)
 			}
 			if dgst != "" && !pins.ValidDigest(dgst) {

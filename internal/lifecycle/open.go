@@ -58,7 +58,7 @@ func Open(ctx context.Context, ref string, cfg *config.Config, o RegistryOptions
 	if o.Concurrency < 1 {
 		return nil, flagError("concurrency", "must be at least 1, got %d", o.Concurrency)
 	}
-	host, repo, err := oci.ParseReference(ref)
+	host, repo, err := registry.ParseReference(ref)
 	if err != nil {
 		return nil, &FlagError{Err: err}
 	}

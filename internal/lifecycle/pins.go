@@ -3,8 +3,8 @@ package lifecycle
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -20,17 +20,8 @@ import (
 // pinsFetchTimeout bounds reading pins from a server: a plan must not hang on it.
 const pinsFetchTimeout = 30 * time.Second
 
-// maxPinsBody bounds a server's answer: 100,000 pins take about 30 MB.
-const maxPinsBody = 64 << 20
-
-// maxErrorBody bounds how much of a server's error answer an error message quotes.
-const maxErrorBody = 512
-
-// Where the forms of a pins file and of a server's answer are named, in errors.
-const (
-	pinsFileFormats = `want the {"pins": [...]} that "shipshape pin list -o json" prints, a JSON array of pins, or one digest a line ('#' starts a comment)`
-	pinsBodyFormat  = `want {"pins": [...]} as a shipshape server answers GET /v1/pins`
-)
+// pinsFileFormats names the forms of a pins file, in errors.
+const pinsFileFormats = `want the {"pins": [...]} that "shipshape pin list -o json" prints, a JSON array of pins, or one digest a line ('#' starts a comment)`
 
 // LoadPins reads pinned digests from a pin store (sqlite://…, postgres://…), a shipshape
 // server (http(s)://…, with token as its bearer token), or a file: the JSON "pin list -o json"
@@ -43,8 +34,14 @@ func LoadPins(ctx context.Context, src, token string) (map[string]string, error)
 	var list []pins.Pin
 	switch {
 	case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
-		var err error
-		if list, err = fetchPins(ctx, token, src); err != nil {
+		c, err := server.NewClient(src, token, &http.Client{Timeout: pinsFetchTimeout})
+		if err == nil {
+			list, err = c.List(ctx)
+		}
+		if se, ok := errors.AsType[*server.Error](err); ok && se.Status != 0 {
+			err = fmt.Errorf("the server answered %d: %w", se.Status, err)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("reading pins from %s: %w", redact.DSN(src), err)
 		}
 	case strings.Contains(src, "://"):
@@ -97,44 +94,4 @@ func pinReasons(list []pins.Pin) map[string]string {
 		out[p.Digest] = why
 	}
 	return out
-}
-
-// fetchPins reads GET /v1/pins of the server at base. Its errors never show credentials of
-// base, and the token goes along only to base's origin, whatever the server redirects to.
-func fetchPins(ctx context.Context, token, base string) ([]pins.Pin, error) {
-	ctx, cancel := context.WithTimeout(ctx, pinsFetchTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+"/v1/pins", nil)
-	if err != nil {
-		return nil, redact.Error(err, base)
-	}
-	req.Header.Set("Accept", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	hc := &http.Client{CheckRedirect: server.CheckRedirect}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, redact.Error(err, base)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPinsBody+1))
-	if err != nil {
-		return nil, redact.Error(err, base)
-	}
-	if len(body) > maxPinsBody {
-		return nil, fmt.Errorf("answer larger than %d bytes", maxPinsBody)
-	}
-	if resp.StatusCode != http.StatusOK {
-		msg := strings.TrimSpace(string(body))
-		if len(msg) > maxErrorBody {
-			msg = strings.ToValidUTF8(msg[:maxErrorBody], "") + "…"
-		}
-		return nil, fmt.Errorf("%s: %s", resp.Status, msg)
-	}
-	list, err := pins.DecodeList(body)
-	if err != nil {
-		return nil, fmt.Errorf("%w; %s", err, pinsBodyFormat)
-	}
-	return list, nil
 }

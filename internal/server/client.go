@@ -14,9 +14,9 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/redact"
 )
 
-// maxResponseBytes bounds a response the Client reads: a list of ten thousand pins, or a
-// long history, fits well within it.
-const maxResponseBytes = 32 << 20
+// maxResponseBytes bounds a response the Client reads: a list of 100,000 pins (about 30 MB),
+// or a long history, fits within it.
+const maxResponseBytes = 64 << 20
 
 // maxRedirects bounds the redirects a client follows, as net/http's default policy does.
 const maxRedirects = 10
@@ -103,10 +103,18 @@ func (c *Client) Get(ctx context.Context, name string) (pins.Pin, error) {
 }
 
 // List implements pins.Store.
+// List reads every pin. The answer must be exactly what a shipshape server sends
+// (pins.DecodeList): pins protect images, so anything else is an error, never "no pins".
 func (c *Client) List(ctx context.Context) ([]pins.Pin, error) {
-	var out ListResponse
-	err := c.do(ctx, http.MethodGet, "/v1/pins", nil, &out)
-	return out.Pins, err
+	var raw []byte
+	if err := c.do(ctx, http.MethodGet, "/v1/pins", nil, &raw); err != nil {
+		return nil, err
+	}
+	list, err := pins.DecodeList(raw)
+	if err != nil {
+		return nil, fmt.Errorf("GET /v1/pins: %w; want {\"pins\": [...]} as a shipshape server answers GET /v1/pins", err)
+	}
+	return list, nil
 }
 
 // History implements pins.Store.
@@ -154,9 +162,12 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return fmt.Errorf("%s %s: %w", method, path, redact.Error(err, c.base))
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		return fmt.Errorf("%s %s: reading response: %w", method, path, err)
+	}
+	if len(b) > maxResponseBytes {
+		return fmt.Errorf("%s %s: the answer is larger than %d bytes", method, path, maxResponseBytes)
 	}
 	if resp.StatusCode >= 300 {
 		var e struct {
@@ -172,6 +183,10 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return e.Error
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if raw, ok := out.(*[]byte); ok {
+		*raw = b
 		return nil
 	}
 	if err := json.Unmarshal(b, out); err != nil {

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/shipshape-dev/shipshape/internal/pins"
-	"github.com/shipshape-dev/shipshape/internal/registry/oci"
+	"github.com/shipshape-dev/shipshape/internal/registry"
 )
 
 // PutRequest is the body of PUT /v1/pins/{name}.
@@ -101,7 +101,7 @@ func (s *server) setPin(ctx context.Context, p pins.Pin, expected string, f fiel
 		return pins.Pin{}, invalid(f.expected, "must be sha256: and 64 lowercase hex digits, found %s", quote(expected))
 	}
 	if p.Repository != "" {
-		if _, _, err := oci.ParseReference(p.Repository); err != nil {
+		if _, _, err := registry.ParseReference(p.Repository); err != nil {
 			return pins.Pin{}, invalid("repository", "%v", err)
 		}
 	} else if cur, err := s.store.Get(ctx, p.Name); err == nil {

@@ -98,7 +98,7 @@ func NewOCI(opts oci.Options) *Verifier {
 }
 
 func (v *Verifier) client(repository string) (Registry, string, error) {
-	host, repo, err := oci.ParseReference(repository)
+	host, repo, err := registry.ParseReference(repository)
 	if err != nil {
 		return nil, "", err
 	}

@@ -268,46 +268,6 @@ func (s Stats) Requests() int {
 // Stats returns the counts since the Client was created.
 func (c *Client) Stats() Stats { return c.stats.snapshot() }
 
-// ParseReference splits a repository reference into the registry host and the repository:
-// "localhost:5000/team/app" gives "localhost:5000" and "team/app". Docker Hub names may be
-// short: "alpine" and "docker.io/library/alpine" both give "registry-1.docker.io" and
-// "library/alpine". A reference that names a tag or a digest is refused: shipshape works on
-// whole repositories.
-func ParseReference(ref string) (host, repo string, err error) {
-	if ref == "" {
-		return "", "", fmt.Errorf("empty repository reference")
-	}
-	if strings.Contains(ref, "://") {
-		return "", "", fmt.Errorf("repository reference %q has a URL scheme: write host/repository, e.g. ghcr.io/org/app", ref)
-	}
-	if i := strings.IndexByte(ref, '@'); i >= 0 {
-		return "", "", fmt.Errorf("repository reference %q names a digest: give the repository only (%s)", ref, ref[:i])
-	}
-	first, rest, hasSlash := strings.Cut(ref, "/")
-	if hasSlash && (strings.ContainsAny(first, ".:") || first == "localhost") {
-		host, repo = first, rest
-	} else {
-		host, repo = "docker.io", ref
-	}
-	if i := strings.LastIndexByte(repo, '/'); strings.Contains(repo[i+1:], ":") {
-		return "", "", fmt.Errorf("repository reference %q names a tag: give the repository only (%s)", ref, ref[:strings.LastIndexByte(ref, ':')])
-	}
-	if host == "docker.io" || host == "index.docker.io" {
-		host = "registry-1.docker.io"
-		if !strings.Contains(repo, "/") {
-			repo = "library/" + repo
-		}
-	}
-	r := registry.Reference{Registry: host, Repository: repo}
-	if err := r.ValidateRegistry(); err != nil {
-		return "", "", fmt.Errorf("repository reference %q: %w", ref, err)
-	}
-	if err := r.ValidateRepository(); err != nil {
-		return "", "", fmt.Errorf("repository reference %q: %w", ref, err)
-	}
-	return host, repo, nil
-}
-
 // displayHost is the host as people write it in image references.
 func displayHost(host string) string {
 	if host == "registry-1.docker.io" {
