@@ -51,7 +51,6 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-
 func TestMapError(t *testing.T) {
 	t.Parallel()
 	response := func(status int, codes ...string) error {
