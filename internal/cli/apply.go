@@ -243,13 +243,6 @@ func (a *applyRun) run(cmd *cobra.Command, ref string, saved *plan.Saved, maxAge
 	return nil
 }
 
-func verbOf(v policy.Verdict) string {
-	if v == policy.Transition {
-		return "archive"
-	}
-	return "delete"
-}
-
 func tagList(tags []string) string {
 	if len(tags) == 0 {
 		return ""

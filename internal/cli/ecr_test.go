@@ -38,13 +38,19 @@ func TestECRCommands(t *testing.T) {
 	ecrEnv(t, s)
 	s.CreateRepository("team/app", ecrtest.Repo{})
 	old := time.Now().Add(-72 * time.Hour)
+	// ECR's preview, worked out from its documentation: the rule expires the 250 untagged
+	// images; the release build's image and attestation are untagged too, but an index
+	// lists them, and ECR never expires an image a manifest list references.
+	var preview []ecrtest.PreviewResult
 	for i := range 250 {
-		s.PutImage("team/app", ecrtest.Image{
+		d := s.PutImage("team/app", ecrtest.Image{
 			Manifest: fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%064x","size":2},"layers":[]}`, i),
 			PushedAt: old,
 		})
+		preview = append(preview, ecrtest.PreviewResult{Digest: d, Action: "EXPIRE", RulePriority: 1})
 	}
 	build := s.PushBuild("team/app", "v1", old)
+	s.SetPreview("team/app", preview)
 	ref := ecrtest.Account + ".dkr.ecr.us-east-1.amazonaws.com/team/app"
 	dir := t.TempDir()
 	pol := filepath.Join(dir, "policy.json")

@@ -264,8 +264,6 @@ func readInventory(io IO, name string) (*inventory.Inventory, error) {
 	return inv, nil
 }
 
-func durationOf(d config.Duration) time.Duration { return time.Duration(d) }
-
 // warnPendingJournal says when an interrupted apply on the repository is pending.
 func warnPendingJournal(io IO, o *opened) {
 	if w := lifecycle.PendingWarning(io.Getenv, o); w != "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -154,13 +153,4 @@ func (s *safetyFlags) resolve(cmd *cobra.Command, io IO) (plan.Options, *config.
 	}
 	s.specs, s.resolved = in.InUse, in
 	return in.Options, in.Config, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -55,6 +55,19 @@ func actions(p *plan.Plan) map[string]string {
 	return m
 }
 
+// reasonOf returns the reason p gives for the image name ("a-att" for sha256:a-att), and
+// fails the test if p does not list it.
+func reasonOf(t *testing.T, p *plan.Plan, name string) string {
+	t.Helper()
+	for _, it := range p.Images {
+		if it.Digest == "sha256:"+name {
+			return it.Reason
+		}
+	}
+	t.Fatalf("the plan does not list sha256:%s", name)
+	return ""
+}
+
 func TestBuildSafety(t *testing.T) {
 	t.Parallel()
 	pol, err := policy.Load([]byte(keepNewestBuild))
@@ -74,17 +87,34 @@ func TestBuildSafety(t *testing.T) {
 		name   string
 		safety plan.Safety
 		// keep lists builds (a, b) the plan must keep whole; the rest of a and b expire.
-		keep       []string
-		oldKept    bool
-		refused    bool
-		reasonPart string
+		keep    []string
+		oldKept bool
+		refused bool
+		// reasons maps images (a-idx, b-img…) to the start of the reason each must give.
+		reasons map[string]string
 	}{
 		{name: "policy only"},
 		{name: "pinned index keeps its children and referrers", safety: plan.Safety{ProtectDigests: map[string]string{"sha256:a-idx": "pins.txt:3"}},
-			keep: []string{"a"}, reasonPart: "pinned digest (pins.txt:3); rule 2 would otherwise expire it"},
-		{name: "pinned child keeps only itself", safety: plan.Safety{ProtectDigests: map[string]string{"sha256:b-img": ""}}, reasonPart: "pinned digest"},
-		{name: "protected tag", safety: plan.Safety{ProtectTags: []string{"sha-b*"}}, keep: []string{"b"}, reasonPart: `protected tag "sha-b" (matches "sha-b*")`},
-		{name: "grace period", safety: plan.Safety{Grace: 60 * time.Hour}, keep: []string{"b"}, reasonPart: "within the 60h0m0s grace period"},
+			keep: []string{"a"}, reasons: map[string]string{
+				"a-idx": "pinned digest (pins.txt:3); rule 2 would otherwise expire it",
+				"a-img": "child of protected index sha256:a-idx (sha-a)",
+				"a-att": "child of protected index sha256:a-idx (sha-a)",
+				"a-sig": "referrer of protected image sha256:a-idx (sha-a)",
+			}},
+		{name: "pinned child keeps only itself", safety: plan.Safety{ProtectDigests: map[string]string{"sha256:b-img": ""}},
+			reasons: map[string]string{"b-img": "pinned digest; "}},
+		{name: "protected tag", safety: plan.Safety{ProtectTags: []string{"sha-b*"}}, keep: []string{"b"}, reasons: map[string]string{
+			"b-idx": `protected tag "sha-b" (matches "sha-b*"); rule 2 would otherwise expire it`,
+			"b-img": "child of protected index sha256:b-idx (sha-b)",
+			"b-att": "child of protected index sha256:b-idx (sha-b)",
+			"b-sig": "referrer of protected image sha256:b-idx (sha-b)",
+		}},
+		{name: "grace period", safety: plan.Safety{Grace: 60 * time.Hour}, keep: []string{"b"}, reasons: map[string]string{
+			"b-idx": "pushed 48h0m0s ago, within the 60h0m0s grace period; rule 2 would otherwise expire it",
+			"b-img": "pushed 48h0m0s ago, within the 60h0m0s grace period",
+			"b-att": "pushed 48h0m0s ago, within the 60h0m0s grace period",
+			"b-sig": "pushed 48h0m0s ago, within the 60h0m0s grace period; rule 2 would otherwise expire it",
+		}},
 		{name: "blast radius", safety: plan.Safety{MaxDeletePercent: 50}, refused: true},
 		{name: "blast radius not reached", safety: plan.Safety{MaxDeletePercent: 90}},
 	}
@@ -113,13 +143,13 @@ func TestBuildSafety(t *testing.T) {
 			if (p.Refusal != "") != tt.refused {
 				t.Errorf("Build() refusal = %q, want refused %v", p.Refusal, tt.refused)
 			}
-			if tt.reasonPart != "" {
-				found := false
-				for _, it := range p.Images {
-					found = found || strings.Contains(it.Reason, tt.reasonPart)
-				}
-				if !found {
-					t.Errorf("Build() gives no reason containing %q", tt.reasonPart)
+			reasons := map[string]string{}
+			for _, it := range p.Images {
+				reasons[strings.TrimPrefix(it.Digest, "sha256:")] = it.Reason
+			}
+			for d, want := range tt.reasons {
+				if !strings.HasPrefix(reasons[d], want) {
+					t.Errorf("Build() reason for %s = %q, want it to start %q", d, reasons[d], want)
 				}
 			}
 		})
@@ -151,10 +181,8 @@ func TestBuildClosureAndBytes(t *testing.T) {
 	if p.Summary.StoredBytes != wantStored {
 		t.Errorf("Build() stored = %d bytes, want %d", p.Summary.StoredBytes, wantStored)
 	}
-	for _, it := range p.Images {
-		if it.Digest == "sha256:a-att" && !strings.Contains(it.Reason, "child of index sha256:a-idx") {
-			t.Errorf("closure reason for a-att = %q", it.Reason)
-		}
+	if r := reasonOf(t, p, "a-att"); !strings.HasPrefix(r, "child of index sha256:a-idx") {
+		t.Errorf("closure reason for a-att = %q, want it to start %q", r, "child of index sha256:a-idx")
 	}
 }
 
@@ -249,10 +277,8 @@ func TestBuildUnreadable(t *testing.T) {
 	p = plan.Build(pol, incomplete, now, opts)
 	const many = "kept: 5 manifests could not be read (sha256:prod-idx (tag prod): " + reason +
 		"; sha256:u1: the manifest cannot be parsed; sha256:u2: the manifest cannot be parsed; and 2 more); any of them may reference this image"
-	for _, it := range p.Images {
-		if it.Digest == "sha256:old" && !strings.HasPrefix(it.Reason, many) {
-			t.Errorf("Build() reason with 5 unreadable manifests = %q, want it to start %q", it.Reason, many)
-		}
+	if r := reasonOf(t, p, "old"); !strings.HasPrefix(r, many) {
+		t.Errorf("Build() reason for old with 5 unreadable manifests = %q, want it to start %q", r, many)
 	}
 	if !strings.HasPrefix(p.Blocked, "5 manifests could not be read") {
 		t.Errorf("Build().Blocked = %q, want it to count 5 manifests", p.Blocked)

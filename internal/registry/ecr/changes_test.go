@@ -1,15 +1,12 @@
 package ecr_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	ecrsdk "github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/google/go-cmp/cmp"
 
@@ -181,108 +178,6 @@ const previewPolicy = `{"rules": [
   {"rulePriority": 3, "description": "keep 3 of the rest", "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 3}, "action": {"type": "expire"}},
   {"rulePriority": 4, "description": "expire long archived", "selection": {"tagStatus": "any", "storageClass": "archive", "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": 90}, "action": {"type": "expire"}}
 ]}`
-
-func TestPreviewLifecyclePolicy(t *testing.T) {
-	t.Parallel()
-	s, c := open(t, "app")
-	now := t0
-	s.SetClock(func() time.Time { return now })
-	for i := range 40 {
-		s.PushBuild("app", fmt.Sprintf("build-%d", i), t0.Add(-day(i)))
-	}
-	for i := range 3 {
-		s.PushBuild("app", fmt.Sprintf("v1.%d", i), t0.Add(-day(100+i)))
-	}
-	pushPlain(s, "app", 120) // superseded single-platform builds, untagged
-	s.PutImage("app", ecrtest.Image{
-		Manifest: []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}`),
-		Tags:     []string{"frozen"}, PushedAt: t0.Add(-day(500)), Status: "ARCHIVED", LastArchivedAt: t0.Add(-day(120)),
-	})
-
-	// Another preview of the repository is in progress: PreviewLifecyclePolicy waits for it.
-	if _, err := s.ECR().StartLifecyclePolicyPreview(t.Context(), &ecrsdk.StartLifecyclePolicyPreviewInput{
-		RepositoryName: aws.String("app"), LifecyclePolicyText: aws.String(previewPolicy),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		time.Sleep(20 * time.Millisecond)
-		_, _ = s.ECR().GetLifecyclePolicyPreview(t.Context(), &ecrsdk.GetLifecyclePolicyPreviewInput{RepositoryName: aws.String("app")})
-	}()
-
-	got, err := c.PreviewLifecyclePolicy(t.Context(), "app", previewPolicy)
-	if err != nil {
-		t.Fatalf("PreviewLifecyclePolicy() error = %v", err)
-	}
-	if s.Calls("StartLifecyclePolicyPreview") < 3 {
-		t.Errorf("StartLifecyclePolicyPreview calls = %d, want the backend to have retried while the first preview ran", s.Calls("StartLifecyclePolicyPreview"))
-	}
-
-	// The preview must be what the evaluator decides over the backend's own inventory.
-	inv, err := c.Inventory(t.Context(), "app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := policy.Load([]byte(previewPolicy))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []registry.PreviewResult
-	for n, d := range policy.Evaluate(p, inv.Images, now).Decisions {
-		if d.Action == policy.Keep {
-			continue
-		}
-		img := inv.Images[n]
-		class := "standard"
-		if img.ImageStatus() != inventory.StatusActive {
-			class = "archive"
-		}
-		want = append(want, registry.PreviewResult{Digest: d.Digest, Tags: img.Tags, Action: string(d.Action), RulePriority: d.RulePriority, StorageClass: class})
-	}
-	actions := map[string]int{}
-	for _, r := range want {
-		actions[r.Action+" "+r.StorageClass]++
-	}
-	if actions["expire standard"] == 0 || actions["transition standard"] == 0 || actions["expire archive"] != 1 {
-		t.Fatalf("the scenario should expire, transition and expire from archive: %v", actions)
-	}
-	if len(want) <= ecr.PreviewPageSize {
-		t.Fatalf("the scenario should have more than a page of results: %d", len(want))
-	}
-	byDigest := func(a, b registry.PreviewResult) int { return strings.Compare(a.Digest, b.Digest) }
-	slices.SortFunc(got, byDigest)
-	slices.SortFunc(want, byDigest)
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("PreviewLifecyclePolicy() (-evaluator +ECR):\n%s", diff)
-	}
-}
-
-func TestPreviewLifecyclePolicyTimeout(t *testing.T) {
-	t.Parallel()
-	s := ecrtest.New(t)
-	s.CreateRepository("app", ecrtest.Repo{LifecyclePolicy: previewPolicy})
-	c := ecr.New(s.ECR(), ecr.Options{PreviewPoll: 5 * time.Millisecond, PreviewTimeout: 50 * time.Millisecond})
-	if _, err := s.ECR().StartLifecyclePolicyPreview(t.Context(), &ecrsdk.StartLifecyclePolicyPreviewInput{RepositoryName: aws.String("app")}); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	_, err := c.PreviewLifecyclePolicy(t.Context(), "app", "")
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.HasPrefix(err.Error(), "no result within 50ms: ") {
-		t.Errorf("PreviewLifecyclePolicy() while another never ends: error = %v, want a timeout", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("PreviewLifecyclePolicy() took %v, want about the 50 ms timeout", d)
-	}
-
-	s2 := ecrtest.New(t)
-	s2.CreateRepository("app", ecrtest.Repo{LifecyclePolicy: previewPolicy})
-	s2.Fail("GetLifecyclePolicyPreview", 1, "ServerException", "boom")
-	c2 := ecr.New(s2.ECR(), ecr.Options{PreviewPoll: time.Millisecond})
-	results, err := c2.PreviewLifecyclePolicy(t.Context(), "app", "")
-	if err != nil || len(results) != 0 {
-		t.Errorf("PreviewLifecyclePolicy(the repository's own policy, no images) = %v, %v; want no results", results, err)
-	}
-}
 
 func TestLifecyclePolicy(t *testing.T) {
 	t.Parallel()

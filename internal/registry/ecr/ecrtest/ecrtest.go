@@ -21,8 +21,12 @@
 //     then ACTIVE); an index archives without its children, which cannot be archived while
 //     an active index lists them.
 //   - GetLifecyclePolicy returns the text compact, with rules ordered by priority.
-//   - A lifecycle policy preview is computed by policy.Evaluate when it starts, and reports
-//     IN_PROGRESS to the first GetLifecyclePolicyPreview, COMPLETE after.
+//   - PutLifecyclePolicy and StartLifecyclePolicyPreview check the policy text's length and
+//     the shape of its JSON, not ECR's rules between fields and between rules.
+//   - A lifecycle policy preview evaluates nothing: it reports what the test scripted with
+//     SetPreview. It is IN_PROGRESS to the first GetLifecyclePolicyPreview and COMPLETE
+//     after, or, between HoldPreviews and ReleasePreviews, IN_PROGRESS for as long as the
+//     test holds it.
 //
 // Not reproduced: pushing through the OCI Distribution API, image scanning results,
 // replication, repository policies, pull-through caches, OCI referrer cascades of lifecycle
@@ -97,6 +101,14 @@ type Server struct {
 	secrets  map[string]secret   // access key → what signs with it
 	assumed  []AssumeRoleCall
 	serial   int // for generated IDs
+	waiters  []callWaiter
+}
+
+// callWaiter is a channel CallsReached closes once op has been called n times.
+type callWaiter struct {
+	op   string
+	n    int
+	done chan struct{}
 }
 
 // secret is what the holder of an access key signs with; for temporary credentials also the
@@ -167,9 +179,9 @@ func (s *Server) SetRegistryScanning(c ScanningConfig) {
 	}
 }
 
-// SetClock makes the server read the time from now instead of time.Now: push times of
-// PushBuild callers aside, it stamps archive and restore times, pulls, and the "now" of
-// lifecycle previews.
+// SetClock makes the server read the time from now instead of time.Now: it stamps
+// repository creation, push times not given (PushBuild callers give theirs), archive and
+// restore times, pulls, and the expiry of authorization tokens and temporary credentials.
 func (s *Server) SetClock(now func() time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -183,6 +195,33 @@ func (s *Server) Calls(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[op]
+}
+
+// CallsReached returns a channel that is closed once the server has received n requests
+// named op, counted as Calls counts them: at once if it already has. A test waits on it,
+// beside whatever else may happen first, instead of sleeping.
+func (s *Server) CallsReached(op string, n int) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := callWaiter{op: op, n: n, done: make(chan struct{})}
+	if s.calls[op] >= n {
+		close(w.done)
+		return w.done
+	}
+	s.waiters = append(s.waiters, w)
+	return w.done
+}
+
+// called counts a request named op and wakes the waiters it satisfies. s.mu is held.
+func (s *Server) called(op string) {
+	s.calls[op]++
+	s.waiters = slices.DeleteFunc(s.waiters, func(w callWaiter) bool {
+		if w.op == op && s.calls[op] >= w.n {
+			close(w.done)
+			return true
+		}
+		return false
+	})
 }
 
 // Writes returns how many requests the server received for operations that change state
@@ -258,7 +297,7 @@ func (s *Server) serveECR(w http.ResponseWriter, r *http.Request, target string,
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls[op]++
+	s.called(op)
 	if known && handler.write {
 		s.writes++
 	}

@@ -27,7 +27,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
-	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/registry/ecr/ecrtest"
 )
 
@@ -706,6 +705,11 @@ const keepPolicy = `{
   ]
 }`
 
+// keepPolicyStored is keepPolicy as GetLifecyclePolicy returns it: compact, rule 10 first.
+const keepPolicyStored = `{"rules":[` +
+	`{"rulePriority":10,"description":"archive old releases","selection":{"tagStatus":"tagged","tagPrefixList":["release-"],"countType":"sinceImagePushed","countUnit":"days","countNumber":30},"action":{"type":"transition","targetStorageClass":"archive"}},` +
+	`{"rulePriority":20,"description":"expire old builds","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":2},"action":{"type":"expire"}}]}`
+
 func TestLifecyclePolicy(t *testing.T) {
 	t.Parallel()
 	s := ecrtest.New(t)
@@ -725,14 +729,10 @@ func TestLifecyclePolicy(t *testing.T) {
 
 	invalid := strings.Replace(keepPolicy, `"type": "expire"`, `"type": "Expire"`, 1)
 	_, err = c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: name, LifecyclePolicyText: aws.String(invalid)})
-	wantPrefix := "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: rules[0].action.type: "
+	want := `Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: rules[0].action.type: "Expire" is not one of expire, transition'`
 	var invalidParam *types.InvalidParameterException
-	if !errors.As(err, &invalidParam) || !strings.HasPrefix(invalidParam.ErrorMessage(), wantPrefix) || !strings.HasSuffix(invalidParam.ErrorMessage(), "'") {
-		t.Errorf("PutLifecyclePolicy(invalid) error = %v, want InvalidParameterException starting %q", err, wantPrefix)
-	}
-	_, err = c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: name, LifecyclePolicyText: aws.String(`{"rules":[]}`)})
-	if !errors.As(err, &invalidParam) || !strings.Contains(invalidParam.ErrorMessage(), "Member must have length greater than or equal to 100") {
-		t.Errorf("PutLifecyclePolicy(short) error = %v, want InvalidParameterException about the length", err)
+	if !errors.As(err, &invalidParam) || invalidParam.ErrorMessage() != want {
+		t.Errorf("PutLifecyclePolicy(invalid) error = %v, want InvalidParameterException %q", err, want)
 	}
 
 	put, err := c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: name, LifecyclePolicyText: aws.String(keepPolicy)})
@@ -744,13 +744,8 @@ func TestLifecyclePolicy(t *testing.T) {
 		t.Fatalf("GetLifecyclePolicy() error = %v", err)
 	}
 	text := *got.LifecyclePolicyText
-	if !strings.HasPrefix(text, `{"rules":[{"rulePriority":10,"description":"archive old releases",`) || strings.Contains(text, "\n") {
-		t.Errorf("GetLifecyclePolicy() text = %s, want it compact with rule 10 first", text)
-	}
-	a, errA := policy.Load([]byte(keepPolicy))
-	b, errB := policy.Load([]byte(text))
-	if errA != nil || errB != nil || !policy.Equal(a, b) {
-		t.Errorf("GetLifecyclePolicy() text is not equivalent to what was put: %v, %v\n%s", errA, errB, text)
+	if text != keepPolicyStored {
+		t.Errorf("GetLifecyclePolicy() text = %s, want it compact with rule 10 first:\n%s", text, keepPolicyStored)
 	}
 	if got.LastEvaluatedAt != nil {
 		t.Errorf("GetLifecyclePolicy().LastEvaluatedAt = %v, want none for a policy never run", got.LastEvaluatedAt)
@@ -765,21 +760,137 @@ func TestLifecyclePolicy(t *testing.T) {
 	if _, err := c.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: name}); !errors.As(err, &notFound) {
 		t.Errorf("GetLifecyclePolicy(after delete) error = %v, want LifecyclePolicyNotFoundException", err)
 	}
-	if n := s.Writes(); n != 5 {
-		t.Errorf("Writes() = %d, want 5 (3 puts, 2 deletes)", n)
+	if n := s.Writes(); n != 4 {
+		t.Errorf("Writes() = %d, want 4 (2 puts, 2 deletes)", n)
 	}
 }
 
+// untaggedRule is a valid rule that the cases of TestLifecyclePolicyValidation alter.
+const untaggedRule = `{"rulePriority": 1, "description": "expire untagged images two weeks after their push",
+  "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 14},
+  "action": {"type": "expire"}}`
+
+// TestLifecyclePolicyValidation checks the server's own check of policy text, which
+// PutLifecyclePolicy and StartLifecyclePolicyPreview share: the API model's length bounds,
+// then the shape of the documented template, and nothing more.
+func TestLifecyclePolicyValidation(t *testing.T) {
+	t.Parallel()
+	policyOf := func(rules ...string) string { return `{"rules": [` + strings.Join(rules, ", ") + `]}` }
+	alter := func(old, new string) string { return policyOf(strings.Replace(untaggedRule, old, new, 1)) }
+	// padded is a valid policy of n characters (n ≥ 247), its description lengthened.
+	padded := func(n int) string {
+		p := policyOf(untaggedRule)
+		return strings.Replace(p, "their push", "their push"+strings.Repeat(".", n-len(p)), 1)
+	}
+	rules51 := make([]string, 51)
+	for i := range rules51 {
+		rules51[i] = strings.Replace(untaggedRule, `"rulePriority": 1`, fmt.Sprintf(`"rulePriority": %d`, i+1), 1)
+	}
+	const validation = "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: "
+	tests := []struct {
+		name, text string
+		want       string // the error message; "" for accepted
+	}{
+		{"one rule", policyOf(untaggedRule), ""},
+		{"two rules", policyOf(untaggedRule, strings.Replace(untaggedRule, `"rulePriority": 1`, `"rulePriority": 2`, 1)), ""},
+		{"longest", padded(30_720), ""},
+		{"cross-field rules are not checked", alter(`"tagStatus": "untagged"`, `"tagStatus": "tagged"`), ""},
+		{"too short", `{"rules": []` + strings.Repeat(" ", 99-13) + `}`, "1 validation error detected: Value at 'lifecyclePolicyText' failed to satisfy constraint: Member must have length greater than or equal to 100"},
+		{"empty rules, long enough", `{"rules": []` + strings.Repeat(" ", 100-13) + `}`, validation + "rules: at least one rule is required'"},
+		{"too long", padded(30_721), "1 validation error detected: Value at 'lifecyclePolicyText' failed to satisfy constraint: Member must have length less than or equal to 30720"},
+		{"not JSON", policyOf(untaggedRule) + "}", validation + "the policy is not valid JSON: text after the policy object'"},
+		{"broken JSON", strings.TrimSuffix(policyOf(untaggedRule), "]}"), validation + "the policy is not valid JSON: unexpected EOF'"},
+		{"not an object", "[" + untaggedRule + "]", validation + "policy: must be an object'"},
+		{"unknown member", strings.Replace(policyOf(untaggedRule), `{"rules"`, `{"version": 1, "rules"`, 1), validation + `policy: unknown member "version"'`},
+		{"no rules", `{"rulez": [` + untaggedRule + `]}`, validation + `policy: unknown member "rulez"'`},
+		{"rules not a list", `{"rules": ` + untaggedRule + `}`, validation + "rules: required, a list of rules'"},
+		{"51 rules", policyOf(rules51...), validation + "rules: 51 rules, more than the 50 allowed'"},
+		{"no priority", alter(`"rulePriority": 1, `, ""), validation + "rules[0].rulePriority: required, a positive integer'"},
+		{"priority 0", alter(`"rulePriority": 1`, `"rulePriority": 0`), validation + "rules[0].rulePriority: 0 is not a positive integer'"},
+		{"priority a string", alter(`"rulePriority": 1`, `"rulePriority": "1"`), validation + `rules[0].rulePriority: "1" is not a positive integer'`},
+		{"priority a fraction", alter(`"rulePriority": 1`, `"rulePriority": 1.5`), validation + "rules[0].rulePriority: 1.5 is not a positive integer'"},
+		{"description a number", alter(`"description": "expire untagged images two weeks after their push"`, `"description": 14`), validation + "rules[0].description: must be a string'"},
+		{"no selection", alter(`"selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 14},`, ""), validation + "rules[0].selection: required, an object'"},
+		{"unknown selection member", alter(`"countUnit": "days"`, `"countUnits": "days"`), validation + `rules[0].selection: unknown member "countUnits"'`},
+		{"tagStatus in capitals", alter(`"untagged"`, `"UNTAGGED"`), validation + `rules[0].selection.tagStatus: "UNTAGGED" is not one of tagged, untagged, any'`},
+		{"no countType", alter(`"countType": "sinceImagePushed", `, ""), validation + "rules[0].selection.countType: required, one of imageCountMoreThan, sinceImagePushed, sinceImagePulled, sinceImageTransitioned'"},
+		{"countNumber 0", alter(`"countNumber": 14`, `"countNumber": 0`), validation + "rules[0].selection.countNumber: 0 is not a positive integer'"},
+		{"no action", alter(`,
+  "action": {"type": "expire"}`, ""), validation + "rules[0].action: required, an object'"},
+		{"action type in capitals", alter(`"type": "expire"`, `"type": "EXPIRE"`), validation + `rules[0].action.type: "EXPIRE" is not one of expire, transition'`},
+		{"second rule", policyOf(untaggedRule, `{"rulePriority": 2, "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 5}}`), validation + "rules[1].action: required, an object'"},
+	}
+	s := ecrtest.New(t)
+	s.CreateRepository("app", ecrtest.Repo{})
+	c := s.ECR()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for op, call := range map[string]func() error{
+				"PutLifecyclePolicy": func() error {
+					_, err := c.PutLifecyclePolicy(t.Context(), &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String("app"), LifecyclePolicyText: aws.String(tt.text)})
+					return err
+				},
+				// The repository's previews are never read, so a valid text starts one and
+				// then finds it in progress: either error is an acceptance.
+				"StartLifecyclePolicyPreview": func() error {
+					_, err := c.StartLifecyclePolicyPreview(t.Context(), &ecr.StartLifecyclePolicyPreviewInput{RepositoryName: aws.String("app"), LifecyclePolicyText: aws.String(tt.text)})
+					if apiCode(err) == "LifecyclePolicyPreviewInProgressException" {
+						return nil
+					}
+					return err
+				},
+			} {
+				err := call()
+				var invalid *types.InvalidParameterException
+				switch {
+				case tt.want == "" && err != nil:
+					t.Errorf("%s() error = %v, want it accepted", op, err)
+				case tt.want != "" && (!errors.As(err, &invalid) || invalid.ErrorMessage() != tt.want):
+					t.Errorf("%s() error = %v, want InvalidParameterException %q", op, err, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// pushTagged pushes a single-manifest image made unique by name, with tags, pushed at
+// pushed, and returns its digest.
+func pushTagged(s *ecrtest.Server, repo, name string, pushed time.Time, tags ...string) string {
+	sum := sha256.Sum256([]byte(name))
+	return s.PutImage(repo, ecrtest.Image{
+		Manifest: fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%x","size":2},"layers":[]}`, sum),
+		Tags:     tags,
+		PushedAt: pushed,
+	})
+}
+
+// previewLine is one preview result as the tests compare them.
+func previewLine(r types.LifecyclePolicyPreviewResult) string {
+	line := fmt.Sprintf("%s %v %s %s %d %s", *r.ImageDigest, r.ImageTags, r.ImagePushedAt.UTC().Format(time.DateOnly), r.Action.Type, *r.AppliedRulePriority, r.StorageClass)
+	if r.Action.TargetStorageClass != "" {
+		line += " to " + string(r.Action.TargetStorageClass)
+	}
+	return line
+}
+
+// TestLifecyclePolicyPreview checks that a preview reports what the test scripted, with
+// the images' details as the repository holds them when it starts, through every way
+// GetLifecyclePolicyPreview reads results.
 func TestLifecyclePolicyPreview(t *testing.T) {
 	t.Parallel()
 	s := ecrtest.New(t)
 	s.CreateRepository("app", ecrtest.Repo{})
-	now := t0.Add(day(1))
-	s.SetClock(func() time.Time { return now })
-	fill(s, "app", 4)
-	for i := range 3 {
-		s.PushBuild("app", fmt.Sprintf("release-%d", i), t0.Add(-day(40+i)))
+	var digests []string
+	for i := range 4 {
+		digests = append(digests, pushTagged(s, "app", fmt.Sprint("build ", i), t0.Add(-day(i)), fmt.Sprint("build-", i)))
 	}
+	untagged := pushTagged(s, "app", "untagged", t0.Add(-day(9)))
+	release := pushTagged(s, "app", "release", t0.Add(-day(40)), "release-1")
+	frozen := s.PutImage("app", ecrtest.Image{
+		Manifest: []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}`),
+		Tags:     []string{"frozen"}, PushedAt: t0.Add(-day(500)), Status: "ARCHIVED", LastArchivedAt: t0.Add(-day(120)),
+	})
 	c := s.ECR()
 	ctx := t.Context()
 	name := aws.String("app")
@@ -793,17 +904,48 @@ func TestLifecyclePolicyPreview(t *testing.T) {
 	if _, err := c.StartLifecyclePolicyPreview(ctx, &ecr.StartLifecyclePolicyPreviewInput{RepositoryName: name}); !errors.As(err, &noPolicy) {
 		t.Errorf("StartLifecyclePolicyPreview(no text, no policy) error = %v, want LifecyclePolicyNotFoundException", err)
 	}
+
+	// Unscripted, a preview acts on nothing.
+	if _, err := c.StartLifecyclePolicyPreview(ctx, &ecr.StartLifecyclePolicyPreviewInput{RepositoryName: name, LifecyclePolicyText: aws.String(keepPolicy)}); err != nil {
+		t.Fatalf("StartLifecyclePolicyPreview(unscripted) error = %v", err)
+	}
+	for range 2 {
+		out, err := c.GetLifecyclePolicyPreview(ctx, &ecr.GetLifecyclePolicyPreviewInput{RepositoryName: name})
+		if err != nil || len(out.PreviewResults) != 0 || (out.Status == types.LifecyclePolicyPreviewStatusComplete && *out.Summary.ExpiringImageTotalCount != 0) {
+			t.Fatalf("GetLifecyclePolicyPreview(unscripted) = %+v, %v; want no results", out, err)
+		}
+	}
+
+	s.SetPreview("app", []ecrtest.PreviewResult{
+		{Digest: digests[2], Action: "EXPIRE", RulePriority: 20},
+		{Digest: digests[3], Action: "EXPIRE", RulePriority: 20},
+		{Digest: untagged, Action: "EXPIRE", RulePriority: 20},
+		{Digest: release, Action: "TRANSITION", RulePriority: 10},
+		{Digest: frozen, Action: "EXPIRE", RulePriority: 30},
+	})
+	// The details are read when the preview starts: a tag moved after SetPreview shows.
+	pushTagged(s, "app", "build 0", t0.Add(-day(0)), "build-3")
+	want := []string{
+		fmt.Sprintf("%s [build-2] 2026-05-30 EXPIRE 20 STANDARD", digests[2]),
+		fmt.Sprintf("%s [] 2026-05-29 EXPIRE 20 STANDARD", digests[3]),
+		fmt.Sprintf("%s [] 2026-05-23 EXPIRE 20 STANDARD", untagged),
+		fmt.Sprintf("%s [release-1] 2026-04-22 TRANSITION 10 STANDARD to ARCHIVE", release),
+		fmt.Sprintf("%s [frozen] 2025-01-17 EXPIRE 30 ARCHIVE", frozen),
+	}
+	slices.Sort(want)
+
 	start, err := c.StartLifecyclePolicyPreview(ctx, &ecr.StartLifecyclePolicyPreviewInput{RepositoryName: name, LifecyclePolicyText: aws.String(keepPolicy)})
-	if err != nil || start.Status != types.LifecyclePolicyPreviewStatusInProgress {
-		t.Fatalf("StartLifecyclePolicyPreview() = %v, %v; want IN_PROGRESS", start, err)
+	if err != nil || start.Status != types.LifecyclePolicyPreviewStatusInProgress || *start.LifecyclePolicyText != keepPolicy {
+		t.Fatalf("StartLifecyclePolicyPreview() = %+v, %v; want IN_PROGRESS", start, err)
 	}
 	var busy *types.LifecyclePolicyPreviewInProgressException
 	if _, err := c.StartLifecyclePolicyPreview(ctx, &ecr.StartLifecyclePolicyPreviewInput{RepositoryName: name, LifecyclePolicyText: aws.String(keepPolicy)}); !errors.As(err, &busy) {
 		t.Errorf("second StartLifecyclePolicyPreview() error = %v, want LifecyclePolicyPreviewInProgressException", err)
 	}
+	calls := s.Calls("GetLifecyclePolicyPreview")
 	first, err := c.GetLifecyclePolicyPreview(ctx, &ecr.GetLifecyclePolicyPreviewInput{RepositoryName: name})
 	if err != nil || first.Status != types.LifecyclePolicyPreviewStatusInProgress || len(first.PreviewResults) != 0 {
-		t.Fatalf("first GetLifecyclePolicyPreview() = %v, %v; want IN_PROGRESS without results", first, err)
+		t.Fatalf("first GetLifecyclePolicyPreview() = %+v, %v; want IN_PROGRESS without results", first, err)
 	}
 
 	p := ecr.NewGetLifecyclePolicyPreviewPaginator(c, &ecr.GetLifecyclePolicyPreviewInput{RepositoryName: name, MaxResults: aws.Int32(2)})
@@ -819,50 +961,45 @@ func TestLifecyclePolicyPreview(t *testing.T) {
 		}
 		summary = page.Summary
 		for _, r := range page.PreviewResults {
-			got = append(got, fmt.Sprintf("%s %s %s %d %s", *r.ImageDigest, r.Action.Type, r.Action.TargetStorageClass, *r.AppliedRulePriority, r.StorageClass))
+			got = append(got, previewLine(r))
 		}
-	}
-
-	// The preview must be what shipshape's evaluator decides over the repository.
-	var images []inventory.Image
-	for _, st := range s.Images("app") {
-		img := inventory.Image{Digest: st.Digest, Tags: st.Tags, MediaType: st.MediaType, PushedAt: st.PushedAt, Status: inventory.Status(st.Status)}
-		for _, ch := range st.Children {
-			img.Children = append(img.Children, inventory.Child{Digest: ch})
-		}
-		images = append(images, img)
-	}
-	pol, err := policy.Load([]byte(keepPolicy))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []string
-	expire, transition := 0, 0
-	for _, d := range policy.Evaluate(pol, images, now).Decisions {
-		switch d.Action {
-		case policy.Expire:
-			expire++
-			want = append(want, fmt.Sprintf("%s EXPIRE  %d STANDARD", d.Digest, d.RulePriority))
-		case policy.Transition:
-			transition++
-			want = append(want, fmt.Sprintf("%s TRANSITION ARCHIVE %d STANDARD", d.Digest, d.RulePriority))
-		}
-	}
-	if expire == 0 || transition != 3 {
-		t.Fatalf("the scenario should expire some images and transition the 3 releases: %d, %d", expire, transition)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("preview results (-evaluator +preview):\n%s", diff)
+		t.Errorf("preview results (-scripted +preview):\n%s", diff)
 	}
-	if *summary.ExpiringImageTotalCount != int32(expire) || len(summary.TransitioningImageTotalCounts) != 1 ||
-		*summary.TransitioningImageTotalCounts[0].ImageTotalCount != int32(transition) {
-		t.Errorf("summary = %+v, want %d expiring, %d transitioning", summary, expire, transition)
+	if *summary.ExpiringImageTotalCount != 4 || len(summary.TransitioningImageTotalCounts) != 1 ||
+		*summary.TransitioningImageTotalCounts[0].ImageTotalCount != 1 || summary.TransitioningImageTotalCounts[0].TargetStorageClass != types.LifecyclePolicyTargetStorageClassArchive {
+		t.Errorf("summary = %+v, want 4 expiring, 1 transitioning to ARCHIVE", summary)
 	}
-	if n := s.Calls("GetLifecyclePolicyPreview"); n != 2+(len(want)+1)/2 {
-		t.Errorf("Calls(GetLifecyclePolicyPreview) = %d, want %d", n, 2+(len(want)+1)/2)
+	if n := s.Calls("GetLifecyclePolicyPreview") - calls; n != 4 {
+		t.Errorf("Calls(GetLifecyclePolicyPreview) = %d, want 4: one IN_PROGRESS, three pages of two", n)
 	}
 
-	// The SDK's waiter polls until COMPLETE.
+	for _, tc := range []struct {
+		name string
+		in   ecr.GetLifecyclePolicyPreviewInput
+		want []string
+	}{
+		{"TAGGED", ecr.GetLifecyclePolicyPreviewInput{Filter: &types.LifecyclePolicyPreviewFilter{TagStatus: types.TagStatusTagged}}, []string{digests[2], release, frozen}},
+		{"UNTAGGED", ecr.GetLifecyclePolicyPreviewInput{Filter: &types.LifecyclePolicyPreviewFilter{TagStatus: types.TagStatusUntagged}}, []string{digests[3], untagged}},
+		{"imageIds", ecr.GetLifecyclePolicyPreviewInput{ImageIds: []types.ImageIdentifier{{ImageTag: aws.String("release-1")}, {ImageDigest: aws.String(untagged)}, {ImageDigest: aws.String(digests[0])}}}, []string{untagged, release}},
+	} {
+		tc.in.RepositoryName = name
+		out, err := c.GetLifecyclePolicyPreview(ctx, &tc.in)
+		if err != nil {
+			t.Fatalf("GetLifecyclePolicyPreview(%s) error = %v", tc.name, err)
+		}
+		var got []string
+		for _, r := range out.PreviewResults {
+			got = append(got, *r.ImageDigest)
+		}
+		slices.Sort(tc.want)
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("GetLifecyclePolicyPreview(%s) (-want +got):\n%s", tc.name, diff)
+		}
+	}
+
+	// The repository's own policy; the SDK's waiter polls until COMPLETE.
 	if _, err := c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: name, LifecyclePolicyText: aws.String(keepPolicy)}); err != nil {
 		t.Fatal(err)
 	}
@@ -872,18 +1009,103 @@ func TestLifecyclePolicyPreview(t *testing.T) {
 	w := ecr.NewLifecyclePolicyPreviewCompleteWaiter(c, func(o *ecr.LifecyclePolicyPreviewCompleteWaiterOptions) {
 		o.MinDelay, o.MaxDelay = time.Millisecond, 10*time.Millisecond
 	})
-	done, err := w.WaitForOutput(ctx, &ecr.GetLifecyclePolicyPreviewInput{RepositoryName: name}, 10*time.Second)
-	if err != nil || done.Status != types.LifecyclePolicyPreviewStatusComplete {
-		t.Errorf("waiter = %v, %v; want COMPLETE", done, err)
+	done, err := w.WaitForOutput(ctx, &ecr.GetLifecyclePolicyPreviewInput{RepositoryName: name}, time.Minute)
+	if err != nil || done.Status != types.LifecyclePolicyPreviewStatusComplete || len(done.PreviewResults) != len(want) {
+		t.Errorf("waiter = %+v, %v; want COMPLETE with %d results", done, err, len(want))
 	}
-	tagged, err := c.GetLifecyclePolicyPreview(ctx, &ecr.GetLifecyclePolicyPreviewInput{RepositoryName: name, Filter: &types.LifecyclePolicyPreviewFilter{TagStatus: types.TagStatusTagged}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range tagged.PreviewResults {
-		if len(r.ImageTags) == 0 {
-			t.Errorf("GetLifecyclePolicyPreview(TAGGED) lists untagged %s", *r.ImageDigest)
+}
+
+// TestLifecyclePolicyPreviewHold checks that a held preview stays IN_PROGRESS, however often
+// it is read, until the test releases it.
+func TestLifecyclePolicyPreviewHold(t *testing.T) {
+	t.Parallel()
+	s := ecrtest.New(t)
+	s.CreateRepository("app", ecrtest.Repo{LifecyclePolicy: keepPolicy})
+	old := pushTagged(s, "app", "old", t0.Add(-day(3)))
+	s.SetPreview("app", []ecrtest.PreviewResult{{Digest: old, Action: "EXPIRE", RulePriority: 20}})
+	c := s.ECR()
+	ctx := t.Context()
+	name := aws.String("app")
+	get := func() *ecr.GetLifecyclePolicyPreviewOutput {
+		t.Helper()
+		out, err := c.GetLifecyclePolicyPreview(ctx, &ecr.GetLifecyclePolicyPreviewInput{RepositoryName: name})
+		if err != nil {
+			t.Fatalf("GetLifecyclePolicyPreview() error = %v", err)
 		}
+		return out
+	}
+
+	s.HoldPreviews("app")
+	if _, err := c.StartLifecyclePolicyPreview(ctx, &ecr.StartLifecyclePolicyPreviewInput{RepositoryName: name}); err != nil {
+		t.Fatalf("StartLifecyclePolicyPreview() error = %v", err)
+	}
+	for i := range 3 {
+		if out := get(); out.Status != types.LifecyclePolicyPreviewStatusInProgress || len(out.PreviewResults) != 0 {
+			t.Fatalf("GetLifecyclePolicyPreview() %d while held = %v with %d results, want IN_PROGRESS without results", i+1, out.Status, len(out.PreviewResults))
+		}
+	}
+	if _, err := c.StartLifecyclePolicyPreview(ctx, &ecr.StartLifecyclePolicyPreviewInput{RepositoryName: name}); apiCode(err) != "LifecyclePolicyPreviewInProgressException" {
+		t.Errorf("StartLifecyclePolicyPreview() while held: error = %v, want LifecyclePolicyPreviewInProgressException", err)
+	}
+
+	// The SDK's waiter keeps polling a held preview, and returns once it is released.
+	calls := s.Calls("GetLifecyclePolicyPreview")
+	type result struct {
+		out *ecr.GetLifecyclePolicyPreviewOutput
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		w := ecr.NewLifecyclePolicyPreviewCompleteWaiter(c, func(o *ecr.LifecyclePolicyPreviewCompleteWaiterOptions) {
+			o.MinDelay, o.MaxDelay = time.Millisecond, time.Millisecond
+		})
+		out, err := w.WaitForOutput(ctx, &ecr.GetLifecyclePolicyPreviewInput{RepositoryName: name}, time.Hour)
+		done <- result{out, err}
+	}()
+	select {
+	case <-s.CallsReached("GetLifecyclePolicyPreview", calls+3):
+	case r := <-done:
+		t.Fatalf("waiter returned %+v, %v while the preview was held", r.out, r.err)
+	}
+	s.ReleasePreviews("app")
+	r := <-done
+	if r.err != nil || r.out.Status != types.LifecyclePolicyPreviewStatusComplete || len(r.out.PreviewResults) != 1 {
+		t.Fatalf("waiter = %+v, %v; want COMPLETE with the scripted result", r.out, r.err)
+	}
+
+	// Released, previews run as usual: IN_PROGRESS to the first read only.
+	if _, err := c.StartLifecyclePolicyPreview(ctx, &ecr.StartLifecyclePolicyPreviewInput{RepositoryName: name}); err != nil {
+		t.Fatalf("StartLifecyclePolicyPreview() after the release: error = %v", err)
+	}
+	if a, b := get().Status, get().Status; a != types.LifecyclePolicyPreviewStatusInProgress || b != types.LifecyclePolicyPreviewStatusComplete {
+		t.Errorf("GetLifecyclePolicyPreview() after the release = %v then %v, want IN_PROGRESS then COMPLETE", a, b)
+	}
+}
+
+func TestCallsReached(t *testing.T) {
+	t.Parallel()
+	s := ecrtest.New(t)
+	closed := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	if !closed(s.CallsReached("DescribeRepositories", 0)) {
+		t.Errorf("CallsReached(0) is not closed at once")
+	}
+	second := s.CallsReached("DescribeRepositories", 2)
+	other := s.CallsReached("ListImages", 1)
+	for i := range 2 {
+		if closed(second) {
+			t.Fatalf("CallsReached(2) closed after %d calls", i)
+		}
+		_, _ = s.ECR().DescribeRepositories(t.Context(), &ecr.DescribeRepositoriesInput{})
+	}
+	if !closed(second) || closed(other) {
+		t.Errorf("after 2 DescribeRepositories calls: CallsReached(DescribeRepositories, 2) closed %v, CallsReached(ListImages, 1) closed %v; want true, false", closed(second), closed(other))
 	}
 }
 

@@ -4,26 +4,107 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/shipshape-dev/shipshape/internal/policy"
+	"unicode/utf16"
 )
 
-// Bounds of the lifecycle APIs, from the ECR API model.
+// Bounds of the lifecycle APIs, from the ECR API model and ECR's service quotas.
 const (
-	defaultPreviewPage = 100 // GetLifecyclePolicyPreview without maxResults
-	maxPreviewPage     = 100 // GetLifecyclePolicyPreview maxResults
+	defaultPreviewPage = 100    // GetLifecyclePolicyPreview without maxResults
+	maxPreviewPage     = 100    // GetLifecyclePolicyPreview maxResults
+	minPolicyText      = 100    // lifecyclePolicyText, in UTF-16 code units
+	maxPolicyText      = 30_720 // lifecyclePolicyText; also the quota "Lifecycle policy length"
+	maxRules           = 50     // the quota "Rules per lifecycle policy", not adjustable
 )
 
-// Lifecycle policy preview statuses.
+// Lifecycle policy preview statuses, and the actions a preview reports.
 const (
 	previewInProgress = "IN_PROGRESS"
 	previewComplete   = "COMPLETE"
+	actionExpire      = "EXPIRE"
+	actionTransition  = "TRANSITION"
 )
+
+// PreviewResult is one image a lifecycle policy preview acts on, as a test scripts it with
+// SetPreview.
+type PreviewResult struct {
+	Digest string
+	// Action is EXPIRE, or TRANSITION (to the archive storage class).
+	Action string
+	// RulePriority is the priority of the rule that acts on the image.
+	RulePriority int
+}
+
+// SetPreview scripts the answer of repo's lifecycle policy previews: every preview started
+// from now on, whatever the policy text, reports results, with the tags, push time and
+// storage class each image has when the preview starts. An image no longer in the
+// repository by then is left out. Without a script a preview acts on no image.
+//
+// The server evaluates no lifecycle policy: the test says what ECR would do, derived from
+// ECR's documentation, so that the code under test is checked against something other than
+// itself. SetPreview fails the test if repo does not exist, or a result names an image repo
+// does not hold, names one twice, or has an unknown action or a priority below 1.
+func (s *Server) SetPreview(repo string, results []PreviewResult) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.repos[repo]
+	if !ok {
+		s.t.Fatalf("ecrtest: SetPreview: no repository %s", repo)
+	}
+	seen := make(map[string]bool, len(results))
+	for _, pr := range results {
+		switch {
+		case r.images[pr.Digest] == nil:
+			s.t.Fatalf("ecrtest: SetPreview(%s): no image %s", repo, pr.Digest)
+		case seen[pr.Digest]:
+			s.t.Fatalf("ecrtest: SetPreview(%s): image %s listed twice", repo, pr.Digest)
+		case pr.Action != actionExpire && pr.Action != actionTransition:
+			s.t.Fatalf("ecrtest: SetPreview(%s): action %q of %s is neither %s nor %s", repo, pr.Action, pr.Digest, actionExpire, actionTransition)
+		case pr.RulePriority < 1:
+			s.t.Fatalf("ecrtest: SetPreview(%s): rule priority %d of %s is below 1", repo, pr.RulePriority, pr.Digest)
+		}
+		seen[pr.Digest] = true
+	}
+	r.script = slices.Clone(results)
+	slices.SortFunc(r.script, func(a, b PreviewResult) int { return strings.Compare(a.Digest, b.Digest) })
+}
+
+// HoldPreviews keeps repo's lifecycle policy preview, the one in progress or the next to
+// start, IN_PROGRESS until ReleasePreviews: GetLifecyclePolicyPreview reports it without
+// results, and StartLifecyclePolicyPreview refuses another with
+// LifecyclePolicyPreviewInProgressException. It fails the test if repo does not exist.
+func (s *Server) HoldPreviews(repo string) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.repos[repo]
+	if !ok {
+		s.t.Fatalf("ecrtest: HoldPreviews: no repository %s", repo)
+	}
+	r.holdPreviews = true
+}
+
+// ReleasePreviews ends HoldPreviews: a preview of repo in progress is COMPLETE at once, and
+// later previews run as usual. It fails the test if repo does not exist.
+func (s *Server) ReleasePreviews(repo string) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.repos[repo]
+	if !ok {
+		s.t.Fatalf("ecrtest: ReleasePreviews: no repository %s", repo)
+	}
+	r.holdPreviews = false
+	if r.preview != nil && r.preview.status == previewInProgress {
+		r.preview.status = previewComplete
+	}
+}
 
 // preview is a repository's latest lifecycle policy preview.
 type preview struct {
@@ -46,52 +127,155 @@ type previewResult struct {
 	StorageClass        string        `json:"storageClass"`
 }
 
-// checkPolicyText validates policy text as PutLifecyclePolicy does: the API model's length
-// bounds, then ECR's schema and rules, here shipshape's own validator. ECR's message carries
-// the validator's first complaint.
-func checkPolicyText(member, text string) (*policy.Policy, *apiError) {
-	n := 0
-	for _, r := range text {
-		n++
-		if r > 0xFFFF {
-			n++ // the model counts UTF-16 code units
-		}
-	}
+// checkPolicyText validates policy text as PutLifecyclePolicy does, up to a point: the API
+// model's length bounds, then the shape of the policy JSON (see policyShapeError). ECR's
+// further rules (unique priorities, an "any" rule last, tag lists only with "tagged", which
+// count types go with which actions and storage classes) are not checked.
+func checkPolicyText(member, text string) *apiError {
+	n := len(utf16.Encode([]rune(text))) // the model counts UTF-16 code units
 	switch {
-	case n < policy.MinTextLength:
-		return nil, modelViolation(member, fmt.Sprintf("Member must have length greater than or equal to %d", policy.MinTextLength))
-	case n > policy.MaxTextLength:
-		return nil, modelViolation(member, fmt.Sprintf("Member must have length less than or equal to %d", policy.MaxTextLength))
+	case n < minPolicyText:
+		return modelViolation(member, fmt.Sprintf("Member must have length greater than or equal to %d", minPolicyText))
+	case n > maxPolicyText:
+		return modelViolation(member, fmt.Sprintf("Member must have length less than or equal to %d", maxPolicyText))
 	}
-	p, err := policy.Load([]byte(text))
-	if err != nil {
-		msg := err.Error()
-		var list policy.ErrorList
-		if errors.As(err, &list) && len(list) > 0 {
-			msg = list[0].Error()
+	if msg := policyShapeError([]byte(text)); msg != "" {
+		return invalidParameter("Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: %s'", msg)
+	}
+	return nil
+}
+
+// policyShapeError returns the first way text departs from the lifecycle policy template of
+// ECR's documentation, as "path: complaint", or "" if it does not: one JSON object whose
+// only member is a list of 1 to 50 rules; each rule with rulePriority, selection and action
+// and an optional string description; a selection with a known tagStatus and countType and
+// a positive countNumber; an action whose type is expire or transition; no member the
+// template does not name.
+func policyShapeError(text []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return "the policy is not valid JSON: " + err.Error()
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return "the policy is not valid JSON: text after the policy object"
+	}
+	var c shapeCheck
+	top := c.object("policy", doc, "rules")
+	rules, ok := top["rules"].([]any)
+	switch {
+	case c.msg != "":
+	case !ok:
+		c.fail("rules", "required, a list of rules")
+	case len(rules) == 0:
+		c.fail("rules", "at least one rule is required")
+	case len(rules) > maxRules:
+		c.fail("rules", "%d rules, more than the %d allowed", len(rules), maxRules)
+	}
+	for i, v := range rules {
+		path := fmt.Sprintf("rules[%d]", i)
+		rule := c.object(path, v, "rulePriority", "description", "selection", "action")
+		c.positive(path+".rulePriority", rule["rulePriority"])
+		if d, ok := rule["description"]; ok {
+			if _, ok := d.(string); !ok {
+				c.fail(path+".description", "must be a string")
+			}
 		}
-		return nil, invalidParameter("Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: %s'", msg)
+		sel := c.object(path+".selection", rule["selection"],
+			"tagStatus", "tagPatternList", "tagPrefixList", "storageClass", "countType", "countUnit", "countNumber")
+		c.oneOf(path+".selection.tagStatus", sel["tagStatus"], "tagged", "untagged", "any")
+		c.oneOf(path+".selection.countType", sel["countType"], "imageCountMoreThan", "sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned")
+		c.positive(path+".selection.countNumber", sel["countNumber"])
+		act := c.object(path+".action", rule["action"], "type", "targetStorageClass")
+		c.oneOf(path+".action.type", act["type"], "expire", "transition")
 	}
-	return p, nil
+	return c.msg
+}
+
+// shapeCheck keeps the first complaint of policyShapeError.
+type shapeCheck struct{ msg string }
+
+func (c *shapeCheck) fail(path, format string, args ...any) {
+	if c.msg == "" {
+		c.msg = path + ": " + fmt.Sprintf(format, args...)
+	}
+}
+
+// object returns v as a JSON object whose members are all among keys; nil after a
+// complaint.
+func (c *shapeCheck) object(path string, v any, keys ...string) map[string]any {
+	m, ok := v.(map[string]any)
+	switch {
+	case v == nil:
+		c.fail(path, "required, an object")
+		return nil
+	case !ok:
+		c.fail(path, "must be an object")
+		return nil
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !slices.Contains(keys, k) {
+			c.fail(path, "unknown member %q", k)
+			return nil
+		}
+	}
+	return m
+}
+
+func (c *shapeCheck) oneOf(path string, v any, values ...string) {
+	s, ok := v.(string)
+	switch {
+	case v == nil:
+		c.fail(path, "required, one of %s", strings.Join(values, ", "))
+	case !ok || !slices.Contains(values, s):
+		c.fail(path, "%s is not one of %s", jsonText(v), strings.Join(values, ", "))
+	}
+}
+
+func (c *shapeCheck) positive(path string, v any) {
+	n, ok := v.(json.Number)
+	if v == nil {
+		c.fail(path, "required, a positive integer")
+		return
+	}
+	if i, err := n.Int64(); !ok || err != nil || i < 1 {
+		c.fail(path, "%s is not a positive integer", jsonText(v))
+	}
+}
+
+func jsonText(v any) string {
+	b, _ := json.Marshal(v) // values decoded from JSON
+	return string(b)
 }
 
 // storedPolicyText renders a policy as GetLifecyclePolicy returns it: compact JSON with the
-// rules ordered by priority. Text that does not parse (set directly with CreateRepository)
-// is only compacted.
+// rules ordered by priority. Text of another shape (set directly with CreateRepository) is
+// only compacted, or returned as it is if it is not JSON.
 func storedPolicyText(text string) string {
-	p, err := policy.Parse([]byte(text))
-	if err != nil {
-		var buf bytes.Buffer
-		if json.Compact(&buf, []byte(text)) != nil {
-			return text
-		}
-		return buf.String()
-	}
-	slices.SortStableFunc(p.Rules, func(a, b policy.Rule) int { return cmp.Compare(a.RulePriority, b.RulePriority) })
 	var buf bytes.Buffer
+	if json.Compact(&buf, []byte(text)) != nil {
+		return text
+	}
+	compact := buf.String()
+	var doc map[string][]json.RawMessage
+	if json.Unmarshal([]byte(text), &doc) != nil || len(doc) != 1 || doc["rules"] == nil {
+		return compact
+	}
+	priority := func(raw json.RawMessage) float64 {
+		var r struct {
+			RulePriority float64 `json:"rulePriority"`
+		}
+		_ = json.Unmarshal(raw, &r) // a rule without a number sorts first
+		return r.RulePriority
+	}
+	slices.SortStableFunc(doc["rules"], func(a, b json.RawMessage) int { return cmp.Compare(priority(a), priority(b)) })
+	buf.Reset()
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(p) // plain structs of strings and numbers
+	if enc.Encode(doc) != nil {
+		return compact
+	}
 	return strings.TrimSuffix(buf.String(), "\n")
 }
 
@@ -120,7 +304,7 @@ func lifecyclePolicyNotFound(r *repository) *apiError {
 	}
 }
 
-// putLifecyclePolicy: PutLifecyclePolicy, validating the text with shipshape's validator.
+// putLifecyclePolicy: PutLifecyclePolicy, checking the text's length and shape (checkPolicyText).
 func (s *Server) putLifecyclePolicy(body []byte) (any, *apiError) {
 	var in struct {
 		RegistryID          string `json:"registryId"`
@@ -134,7 +318,7 @@ func (s *Server) putLifecyclePolicy(body []byte) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := checkPolicyText("lifecyclePolicyText", in.LifecyclePolicyText); err != nil {
+	if err := checkPolicyText("lifecyclePolicyText", in.LifecyclePolicyText); err != nil {
 		return nil, err
 	}
 	r.policy = in.LifecyclePolicyText
@@ -165,10 +349,12 @@ func (s *Server) deleteLifecyclePolicy(body []byte) (any, *apiError) {
 }
 
 // startLifecyclePolicyPreview: StartLifecyclePolicyPreview, of the text given or else the
-// repository's policy. The preview is evaluated at once with policy.Evaluate, at the
-// server's time, over the repository as it is, but reported IN_PROGRESS to the first
-// GetLifecyclePolicyPreview call, and COMPLETE from then on; until that first call another
-// preview of the repository is refused with LifecyclePolicyPreviewInProgressException.
+// repository's policy. The preview reports what the test scripted with SetPreview, over the
+// repository as it is when the preview starts. It is IN_PROGRESS to the first
+// GetLifecyclePolicyPreview call and COMPLETE from then on, or, while the test holds the
+// repository's previews (HoldPreviews), until the test releases them. While it is in
+// progress another preview of the repository is refused with
+// LifecyclePolicyPreviewInProgressException.
 func (s *Server) startLifecyclePolicyPreview(body []byte) (any, *apiError) {
 	var in struct {
 		RegistryID          string `json:"registryId"`
@@ -189,8 +375,7 @@ func (s *Server) startLifecyclePolicyPreview(body []byte) (any, *apiError) {
 		}
 		text = r.policy
 	}
-	p, err := checkPolicyText("lifecyclePolicyText", text)
-	if err != nil {
+	if err := checkPolicyText("lifecyclePolicyText", text); err != nil {
 		return nil, err
 	}
 	if r.preview != nil && r.preview.status == previewInProgress {
@@ -200,24 +385,22 @@ func (s *Server) startLifecyclePolicyPreview(body []byte) (any, *apiError) {
 		}
 	}
 
-	images := r.inventoryImages()
-	res := policy.Evaluate(p, images, s.now())
 	pv := &preview{text: text, status: previewInProgress}
-	for n, d := range res.Decisions {
-		if d.Action == policy.Keep {
+	for _, sr := range r.script {
+		img, ok := r.images[sr.Digest]
+		if !ok {
 			continue
 		}
-		img := r.images[d.Digest]
 		pr := previewResult{
-			ImageTags:           slices.Clone(images[n].Tags),
-			ImageDigest:         d.Digest,
+			ImageTags:           slices.Clone(img.tags),
+			ImageDigest:         sr.Digest,
 			ImagePushedAt:       ts(img.pushed),
-			Action:              previewAction{Type: "EXPIRE"},
-			AppliedRulePriority: d.RulePriority,
+			Action:              previewAction{Type: sr.Action},
+			AppliedRulePriority: sr.RulePriority,
 			StorageClass:        img.storageClass(),
 		}
-		if d.Action == policy.Transition {
-			pr.Action = previewAction{Type: "TRANSITION", TargetStorageClass: classArchive}
+		if sr.Action == actionTransition {
+			pr.Action.TargetStorageClass = classArchive
 		}
 		pv.results = append(pv.results, pr)
 	}
@@ -282,13 +465,15 @@ func (s *Server) getLifecyclePolicyPreview(body []byte) (any, *apiError) {
 		"previewResults":      []previewResult{},
 	}
 	if pv.status == previewInProgress {
-		pv.status = previewComplete // for every later call
+		if !r.holdPreviews {
+			pv.status = previewComplete // for every later call
+		}
 		return resp, nil
 	}
 
 	expiring, transitioning := 0, 0
 	for _, pr := range pv.results {
-		if pr.Action.Type == "EXPIRE" {
+		if pr.Action.Type == actionExpire {
 			expiring++
 		} else {
 			transitioning++

@@ -7,9 +7,8 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
-
-	"github.com/shipshape-dev/shipshape/internal/policy"
 )
 
 // Bounds of the repository and scanning APIs, from the ECR API model.
@@ -423,7 +422,7 @@ func (s *Server) batchGetRepositoryScanningConfiguration(body []byte) (any, *api
 	rules:
 		for _, rule := range rules {
 			for _, f := range rule.Filters {
-				if policy.MatchTag(f, name) {
+				if wildcardMatch(f, name) {
 					c.ScanFrequency = rule.ScanFrequency
 					c.ScanOnPush = true // both SCAN_ON_PUSH and CONTINUOUS_SCAN scan on push
 					for _, g := range rule.Filters {
@@ -436,6 +435,29 @@ func (s *Server) batchGetRepositoryScanningConfiguration(body []byte) (any, *api
 		out = append(out, c)
 	}
 	return map[string]any{"scanningConfigurations": out, "failures": []any{}}, nil
+}
+
+// wildcardMatch reports whether name matches the WILDCARD filter pattern: each * stands for
+// any run of characters, the empty one too, and the rest must match exactly, from name's
+// first character to its last.
+func wildcardMatch(pattern, name string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == name
+	}
+	head, tail := parts[0], parts[len(parts)-1]
+	if len(name) < len(head)+len(tail) || !strings.HasPrefix(name, head) || !strings.HasSuffix(name, tail) {
+		return false
+	}
+	rest := name[len(head) : len(name)-len(tail)]
+	for _, p := range parts[1 : len(parts)-1] {
+		i := strings.Index(rest, p)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(p):]
+	}
+	return true
 }
 
 func boolOrder(b bool) int {

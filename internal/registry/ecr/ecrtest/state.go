@@ -109,6 +109,8 @@ type repository struct {
 	images        map[string]*image // by digest
 	tags          map[string]string // tag → digest
 	preview       *preview
+	script        []PreviewResult // what previews report (SetPreview), by digest
+	holdPreviews  bool            // previews stay IN_PROGRESS (HoldPreviews)
 }
 
 type image struct {
@@ -488,35 +490,5 @@ func (r *repository) parents(digest string) []string {
 		}
 	}
 	slices.Sort(out)
-	return out
-}
-
-// inventoryImages converts r's images to what policy.Evaluate reads, ordered by digest.
-func (r *repository) inventoryImages() []inventory.Image {
-	out := make([]inventory.Image, 0, len(r.images))
-	for _, d := range slices.Sorted(maps.Keys(r.images)) {
-		img := r.images[d]
-		ii := inventory.Image{
-			Digest:          d,
-			Tags:            slices.Clone(img.tags),
-			MediaType:       img.mediaType,
-			PushedAt:        img.pushed,
-			LastPulledAt:    img.pulled,
-			LastArchivedAt:  img.archived,
-			LastActivatedAt: img.activated,
-			Status:          inventory.Status(img.status),
-			SizeBytes:       r.sizeOf(img),
-		}
-		if img.parsed.Subject != nil {
-			ii.Subject = img.parsed.Subject.Digest
-		}
-		if img.parsed.isIndex() {
-			ii.Children = make([]inventory.Child, 0, len(img.parsed.Manifests))
-			for _, c := range img.parsed.Manifests {
-				ii.Children = append(ii.Children, inventory.Child{Digest: c.Digest, MediaType: c.MediaType})
-			}
-		}
-		out = append(out, ii)
-	}
 	return out
 }

@@ -44,7 +44,7 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	action := form.Get("Action")
-	s.calls[action]++
+	s.called(action)
 	key, aerr := s.authenticate(r, body, "sts")
 	if key != "" {
 		s.keys[action] = append(s.keys[action], key)
