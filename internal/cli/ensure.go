@@ -3,13 +3,11 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shipshape-dev/shipshape/internal/config"
+	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/registry/ecr"
 	"github.com/shipshape-dev/shipshape/internal/settings"
 )
@@ -35,31 +33,11 @@ func newEnsureCmd(io IO) *cobra.Command {
 				return err
 			}
 			e := &ensureRun{io: io, failSoft: failSoft, output: output}
-			cfg, err := loadEnsureConfig(configFile, repos)
+			cfg, err := lifecycle.EnsureConfig(configFile, repos)
 			if err != nil {
 				return e.configError(err)
 			}
-			var rep settings.Report
-			for _, name := range cfg.RegistryNames() {
-				d := desired(cfg, name, repos)
-				if len(d.Rules) == 0 || (len(repos) > 0 && !slices.ContainsFunc(repos, d.Matches)) {
-					continue
-				}
-				reg := cfg.Registries[name]
-				acct := ecr.Account{Region: reg.Region, Profile: reg.Profile, RoleARN: reg.RoleARN, ExternalID: reg.ExternalID, Endpoint: reg.Endpoint}
-				if region != "" {
-					acct.Region = region
-				}
-				if profile != "" {
-					acct.Profile = profile
-				}
-				r, err := settings.EnsureIn(cmd.Context(), acct, d)
-				if err != nil {
-					rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", name, err))
-					continue
-				}
-				rep.Append(r)
-			}
+			rep := lifecycle.Ensure(cmd.Context(), cfg, repos, ecr.Account{Region: region, Profile: profile})
 			return e.finish(rep)
 		},
 	}
@@ -71,66 +49,6 @@ func newEnsureCmd(io IO) *cobra.Command {
 	f.StringVar(&profile, "profile", "", "the AWS shared-config `PROFILE` for every registry, instead of shipshape.yaml's")
 	addOutputFlag(cmd, &output, formatTable, formatJSON, formatMarkdown)
 	return cmd
-}
-
-// loadEnsureConfig reads shipshape.yaml and checks that it declares what --repo names.
-func loadEnsureConfig(file string, repos []string) (*config.Config, error) {
-	if file == "" {
-		file = config.DefaultFile
-		if _, err := os.Stat(file); err != nil {
-			return nil, errors.New("no shipshape.yaml here: give --config FILE")
-		}
-	}
-	cfg, err := config.Load(file)
-	if err != nil {
-		return nil, err
-	}
-	if len(cfg.Repositories) == 0 {
-		return nil, fmt.Errorf("%s declares no repositories: ensure has nothing to do", file)
-	}
-	var unknown []string
-	for _, r := range repos {
-		found := false
-		for _, name := range cfg.RegistryNames() {
-			found = found || desired(cfg, name, nil).Matches(r)
-		}
-		if !found {
-			unknown = append(unknown, r)
-		}
-	}
-	if len(unknown) > 0 {
-		return nil, fmt.Errorf("--repo %s: no entry of repositories in %s matches", strings.Join(unknown, ", "), file)
-	}
-	return cfg, nil
-}
-
-// desired gathers what shipshape.yaml declares for one registry.
-func desired(cfg *config.Config, registry string, only []string) settings.Desired {
-	d := settings.Desired{Registry: registry, RegistryID: cfg.Registries[registry].Account, Only: only}
-	for _, r := range cfg.Repositories {
-		if r.Registry != registry {
-			continue
-		}
-		rule := settings.Rule{Patterns: r.Names, Create: r.Create, ScanOnPush: r.ScanOnPush}
-		if l := r.Lifecycle; l != nil {
-			rule.Lifecycle = &settings.Lifecycle{Source: r.LifecyclePolicy, Text: string(l.Text), Policy: l.Policy}
-		}
-		if r.TagMutability != "" {
-			rule.Mutability = &settings.Mutability{Mode: r.TagMutability, Exclusions: r.TagMutabilityExclusions}
-		}
-		if e := r.Encryption; e != nil {
-			rule.Encryption = &settings.Encryption{Type: e.Type, KMSKey: e.KMSKey}
-		}
-		// With --repo, the registry's scanning is kept only when its entry names one of them.
-		if s := r.RegistryScanning; s != nil && (len(only) == 0 || slices.ContainsFunc(only, (settings.Desired{Rules: []settings.Rule{rule}}).Matches)) {
-			d.RegistryScanning = &settings.RegistryScanning{ScanType: s.ScanType}
-			for _, sr := range s.Rules {
-				d.RegistryScanning.Rules = append(d.RegistryScanning.Rules, settings.ScanningRule{Frequency: sr.ScanFrequency, Filters: sr.Filters})
-			}
-		}
-		d.Rules = append(d.Rules, rule)
-	}
-	return d
 }
 
 // ensureRun prints a report and decides the exit code.
