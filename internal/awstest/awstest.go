@@ -6,6 +6,12 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
 // Credential is the scope of a request's Signature Version 4 credential.
@@ -40,4 +46,47 @@ func ParseCredential(r *http.Request) (Credential, error) {
 		return Credential{}, ErrMalformed
 	}
 	return Credential{AccessKeyID: scope[0], Date: scope[1], Region: scope[2], Service: scope[3]}, nil
+}
+
+// Retries of Config: the standard mode's default attempts plus two, with backoffs short
+// enough that a test of throttling takes milliseconds.
+const (
+	ClientMaxAttempts = 5
+	clientMaxBackoff  = 20 * time.Millisecond
+)
+
+// Config returns an AWS configuration that reaches a test server at url in region, signing
+// with a static key, and retrying fast (standard mode, ClientMaxAttempts attempts, at most
+// 20 ms apart, no retry quota).
+func Config(url, region, accessKeyID, secretAccessKey string) aws.Config {
+	return aws.Config{
+		Region:       region,
+		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(accessKeyID, secretAccessKey, "")),
+		BaseEndpoint: aws.String(url),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = ClientMaxAttempts
+				o.MaxBackoff = clientMaxBackoff
+				o.RateLimiter = ratelimit.None
+			})
+		},
+	}
+}
+
+// Authenticate checks that r is signed with Signature Version 4 by accessKeyID for
+// service, without verifying the signature. It returns the error code and message AWS
+// services answer, or "" when the request passes.
+func Authenticate(r *http.Request, accessKeyID, service string) (code, message string) {
+	cred, err := ParseCredential(r)
+	switch {
+	case errors.Is(err, ErrUnsigned):
+		return "MissingAuthenticationTokenException", "Missing Authentication Token"
+	case err != nil:
+		return "IncompleteSignatureException", err.Error()
+	case cred.AccessKeyID != accessKeyID:
+		return "UnrecognizedClientException", "The security token included in the request is invalid."
+	case cred.Service != service:
+		return "InvalidSignatureException", "Credential should be scoped to correct service: '" + service + "'."
+	}
+	return "", ""
 }

@@ -23,7 +23,6 @@ package ecstest
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -31,12 +30,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/shipshape-dev/shipshape/internal/awstest"
@@ -50,12 +45,8 @@ const (
 	SecretAccessKey = "secret"
 )
 
-// Retry settings of AWSConfig: the standard mode's default attempts plus two, with
-// backoffs short enough to keep tests fast.
-const (
-	ClientMaxAttempts = 5
-	clientMaxBackoff  = 20 * time.Millisecond
-)
+// ClientMaxAttempts is how many attempts AWSConfig makes a call (awstest.Config).
+const ClientMaxAttempts = awstest.ClientMaxAttempts
 
 // maxBodyBytes bounds a request body: the largest request these operations take is a
 // DescribeTasks of 100 ARNs, some 10 KiB.
@@ -182,18 +173,7 @@ func New(t testing.TB) *Server {
 // key AccessKeyID, and fast retries (standard mode, ClientMaxAttempts attempts, at most
 // 20 ms apart, no retry quota).
 func (s *Server) AWSConfig() aws.Config {
-	return aws.Config{
-		Region:       Region,
-		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, "")),
-		BaseEndpoint: aws.String(s.URL),
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = ClientMaxAttempts
-				o.MaxBackoff = clientMaxBackoff
-				o.RateLimiter = ratelimit.None
-			})
-		},
-	}
+	return awstest.Config(s.URL, Region, AccessKeyID, SecretAccessKey)
 }
 
 // ECS returns an ECS client of AWSConfig.
@@ -412,16 +392,8 @@ func (s *Server) fault(op string, body []byte) *Fault {
 // authenticate checks that the request is signed with Signature Version 4 by AccessKeyID
 // for ECS, without verifying the signature.
 func authenticate(r *http.Request) *apiError {
-	cred, err := awstest.ParseCredential(r)
-	switch {
-	case errors.Is(err, awstest.ErrUnsigned):
-		return &apiError{code: "MissingAuthenticationTokenException", message: "Missing Authentication Token"}
-	case err != nil:
-		return &apiError{code: "IncompleteSignatureException", message: err.Error()}
-	case cred.AccessKeyID != AccessKeyID:
-		return &apiError{code: "UnrecognizedClientException", message: "The security token included in the request is invalid."}
-	case cred.Service != "ecs":
-		return &apiError{code: "InvalidSignatureException", message: "Credential should be scoped to correct service: 'ecs'."}
+	if code, msg := awstest.Authenticate(r, AccessKeyID, "ecs"); code != "" {
+		return &apiError{code: code, message: msg}
 	}
 	return nil
 }

@@ -26,7 +26,6 @@ package lambdatest
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -36,12 +35,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/shipshape-dev/shipshape/internal/awstest"
@@ -55,12 +50,8 @@ const (
 	SecretAccessKey = "secret"
 )
 
-// Retry settings of AWSConfig: the standard mode's default attempts plus two, with
-// backoffs short enough to keep tests fast.
-const (
-	ClientMaxAttempts = 5
-	clientMaxBackoff  = 20 * time.Millisecond
-)
+// ClientMaxAttempts is how many attempts AWSConfig makes a call (awstest.Config).
+const ClientMaxAttempts = awstest.ClientMaxAttempts
 
 // Latest is the version that names a function's unpublished code.
 const Latest = "$LATEST"
@@ -129,18 +120,7 @@ func New(t testing.TB) *Server {
 // key AccessKeyID, and fast retries (standard mode, ClientMaxAttempts attempts, at most
 // 20 ms apart, no retry quota).
 func (s *Server) AWSConfig() aws.Config {
-	return aws.Config{
-		Region:       Region,
-		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, "")),
-		BaseEndpoint: aws.String(s.URL),
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = ClientMaxAttempts
-				o.MaxBackoff = clientMaxBackoff
-				o.RateLimiter = ratelimit.None
-			})
-		},
-	}
+	return awstest.Config(s.URL, Region, AccessKeyID, SecretAccessKey)
 }
 
 // Lambda returns a Lambda client of AWSConfig.
@@ -355,16 +335,8 @@ func (s *Server) fault(op, fn string) *Fault {
 // authenticate checks that the request is signed with Signature Version 4 by AccessKeyID
 // for Lambda, without verifying the signature.
 func authenticate(r *http.Request) *apiError {
-	cred, err := awstest.ParseCredential(r)
-	switch {
-	case errors.Is(err, awstest.ErrUnsigned):
-		return &apiError{code: "MissingAuthenticationTokenException", message: "Missing Authentication Token"}
-	case err != nil:
-		return &apiError{code: "IncompleteSignatureException", message: err.Error()}
-	case cred.AccessKeyID != AccessKeyID:
-		return &apiError{code: "UnrecognizedClientException", message: "The security token included in the request is invalid."}
-	case cred.Service != "lambda":
-		return &apiError{code: "InvalidSignatureException", message: "Credential should be scoped to correct service: 'lambda'."}
+	if code, msg := awstest.Authenticate(r, AccessKeyID, "lambda"); code != "" {
+		return &apiError{code: code, message: msg}
 	}
 	return nil
 }
