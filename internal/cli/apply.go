@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 	"time"
 
@@ -62,9 +60,9 @@ func newApplyCmd(io IO) *cobra.Command {
 				return journalCommand(io, args[0], journalFile, abandon, output)
 			}
 			a := &applyRun{io: io, in: &in, yes: yes, force: force, output: output, journal: journalFile}
-			saved, err := readSavedPlan(args[0], in.policyFile)
+			saved, err := lifecycle.ReadSavedPlan(args[0], in.policyFile != "")
 			if err != nil {
-				return err
+				return usage(err)
 			}
 			if saved != nil {
 				if native {
@@ -105,32 +103,6 @@ func newApplyCmd(io IO) *cobra.Command {
 	cmd.Flags().BoolVar(&abandon, "abandon", false, "discard the repository's pending apply journal (nothing is deleted)")
 	addOutputFlag(cmd, &output, formatTable, formatJSON)
 	return cmd
-}
-
-// readSavedPlan returns the saved plan arg names, or nil when arg is a repository: with
-// --policy, or when no file of that name exists.
-func readSavedPlan(arg, policyFile string) (*plan.Saved, error) {
-	if policyFile != "" {
-		if _, err := os.Stat(arg); err == nil && strings.HasSuffix(arg, ".json") {
-			return nil, usageError("%s is a file: apply a saved plan without --policy (shipshape apply %s), or name a REPOSITORY", arg, arg)
-		}
-		return nil, nil
-	}
-	data, err := os.ReadFile(arg)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, usageError("apply needs --policy FILE REPOSITORY, or a PLANFILE written by \"shipshape plan --out\" (%s is no file)", arg)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", arg, pathCause(err))
-	}
-	s, err := plan.ReadSaved(data)
-	if errors.Is(err, plan.ErrNotSaved) {
-		return nil, fmt.Errorf("%s is not a saved plan; write one with \"shipshape plan --policy FILE REPOSITORY --out %s\"", arg, arg)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", arg, err)
-	}
-	return s, nil
 }
 
 // applyRun is one apply: the flags.
@@ -250,90 +222,25 @@ func tagList(tags []string) string {
 	return " (" + strings.Join(tags, ", ") + ")"
 }
 
-// maxListed bounds the remaining targets apply --status lists.
-const maxListed = 10
-
 // journalCommand carries out apply --status and --abandon.
 func journalCommand(io IO, ref, path string, abandon bool, output string) error {
-	host, repo, err := registry.ParseReference(ref)
-	if err != nil {
-		return usageError("%v", err)
-	}
-	if path == "" {
-		if path, err = lifecycle.JournalPath(io.Getenv, host, repo); err != nil {
-			return err
-		}
-	}
-	st, err := apply.ReadJournal(path)
-	if errors.Is(err, apply.ErrNoJournal) {
-		if output == formatJSON {
-			return writeJSON(io, journalJSON{Host: host, Repository: repo, Journal: path, Remaining: []apply.Record{}})
-		}
-		fmt.Fprintf(io.Out, "%s: no apply journal (%s)\n", host+"/"+repo, path)
-		return nil
-	}
-	if err != nil && !abandon {
-		return err
-	}
-	if err == nil {
-		if cerr := st.Check(host, repo); cerr != nil {
-			return fmt.Errorf("journal %s: %w", path, cerr)
-		}
-	}
 	if abandon {
-		if err := apply.Abandon(path); err != nil {
-			return err
+		msg, err := lifecycle.AbandonJournal(io.Getenv, ref, path)
+		if err != nil {
+			return usage(err)
 		}
-		switch {
-		case st == nil:
-			fmt.Fprintf(io.Out, "%s: discarded the unreadable journal %s\n", host+"/"+repo, path)
-		case st.Done:
-			fmt.Fprintf(io.Out, "%s: discarded the journal of a finished apply\n", st.Ref())
-		default:
-			fmt.Fprintf(io.Out, "%s: discarded the interrupted apply (%d of %d done); the %d remaining targets stay in the registry\n",
-				st.Ref(), st.Finished, st.Targets, st.Targets-st.Finished)
-		}
+		fmt.Fprintln(io.Out, msg)
 		return nil
 	}
-	remaining := st.Remaining()
+	st, err := lifecycle.JournalStatus(io.Getenv, ref, path)
+	if err != nil {
+		return usage(err)
+	}
 	if output == formatJSON {
-		if remaining == nil {
-			remaining = []apply.Record{}
-		}
-		return writeJSON(io, journalJSON{Host: st.Host, Repository: st.Repository, Journal: path, PlanDigest: st.PlanDigest,
-			Started: &st.Started, Targets: st.Targets, Finished: st.Finished, Done: st.Done, Pending: !st.Done, Remaining: remaining})
+		return writeJSON(io, st)
 	}
-	w := io.Out
-	if st.Done {
-		fmt.Fprintf(w, "%s: the last apply (started %s) finished; nothing is pending\n", st.Ref(), st.Started.Local().Format("2006-01-02 15:04"))
-		return nil
-	}
-	fmt.Fprintf(w, "%s: an interrupted apply is pending\n", st.Ref())
-	fmt.Fprintf(w, "  journal    %s\n  plan       %s\n  started    %s\n  done       %d of %d\n  remaining  %d\n",
-		path, st.PlanDigest, st.Started.Local().Format("2006-01-02 15:04:05"), st.Finished, st.Targets, len(remaining))
-	for i, r := range remaining {
-		if i == maxListed {
-			fmt.Fprintf(w, "    … and %d more\n", len(remaining)-maxListed)
-			break
-		}
-		fmt.Fprintf(w, "    %s%s\n", inventory.ShortDigest(r.Digest), tagList(r.Tags))
-	}
-	fmt.Fprintf(w, "Finish it by running the apply again (what remains is re-checked first), or discard it: shipshape apply --abandon %s\n", st.Ref())
+	apply.WriteStatus(io.Out, st)
 	return nil
-}
-
-// journalJSON is apply --status -o json.
-type journalJSON struct {
-	Host       string         `json:"host"`
-	Repository string         `json:"repository"`
-	Journal    string         `json:"journal"`
-	PlanDigest string         `json:"planDigest,omitempty"`
-	Started    *time.Time     `json:"started,omitempty"`
-	Targets    int            `json:"targets"`
-	Finished   int            `json:"finished"`
-	Done       bool           `json:"done"`
-	Pending    bool           `json:"pending"`
-	Remaining  []apply.Record `json:"remaining"`
 }
 
 // applyNative sets the policy on an ECR repository unless ECR already has its equivalent.
@@ -367,48 +274,11 @@ func confirm(io IO, question string) bool {
 	return strings.TrimSpace(line) == "yes"
 }
 
-type applyJSON struct {
-	*apply.Result
-	ReclaimedBytes    int64   `json:"reclaimedBytes"`
-	MonthlySavingsUSD float64 `json:"monthlySavingsUSD"`
-}
-
 func writeApplyResult(io IO, res *apply.Result, inv *inventory.Inventory, price float64, output string) error {
-	var reclaimed int64
-	if inv != nil {
-		removed := res.Removed()
-		reclaimed = plan.Reclaimed(inv.Images, func(d string) bool { return removed[d] })
-	}
-	saving := plan.MonthlyCost(reclaimed, price)
+	s := apply.Summarize(res, inv, price)
 	if output == formatJSON {
-		return writeJSON(io, applyJSON{res, reclaimed, saving})
+		return writeJSON(io, s)
 	}
-	w := io.Out
-	for _, r := range res.Records {
-		if r.Outcome == apply.Skipped || r.Outcome == apply.Failed {
-			fmt.Fprintf(w, "%-8s %s%s  %s\n", r.Outcome, inventory.ShortDigest(r.Digest), tagList(r.Tags), r.Detail)
-		}
-	}
-	what := "Applied"
-	if res.Resumed {
-		what = fmt.Sprintf("Resumed the interrupted apply (%d done before)", res.DoneBefore)
-	}
-	archived := ""
-	if res.Archived > 0 {
-		archived = fmt.Sprintf(", %d archived", res.Archived)
-	}
-	notDone := ""
-	if n := res.Total - len(res.Records); n > 0 {
-		notDone = fmt.Sprintf(", %d not attempted", n)
-	}
-	fmt.Fprintf(w, "%s on %s: %d deleted%s, %d already gone, %d skipped, %d failed%s.\n",
-		what, res.Repository, res.Deleted, archived, res.Gone, res.Skipped, res.Failed, notDone)
-	if inv != nil && res.Deleted+res.Gone > 0 {
-		fmt.Fprintf(w, "Freed %s of blobs no remaining image references, saving $%.2f a month (the registry reclaims the space when it garbage-collects).\n",
-			report.Bytes(reclaimed), saving)
-	}
-	for _, p := range res.Problems {
-		fmt.Fprintf(w, "problem: %s\n", p)
-	}
+	apply.WriteSummary(io.Out, s)
 	return nil
 }

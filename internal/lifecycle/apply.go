@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/registry"
 	"github.com/shipshape-dev/shipshape/internal/registry/ecr"
 )
 
@@ -222,4 +224,91 @@ func PendingWarning(getenv func(string) string, t *Target) string {
 		return fmt.Sprintf("an interrupted apply on %s is pending (%d of %d done); see shipshape apply --status %s", st.Ref(), st.Finished, st.Targets, t.Ref)
 	}
 	return ""
+}
+
+// JournalStatus describes the journal of the repository ref: at path, or at JournalPath's
+// default when path is "". A journal of another repository is an error.
+func JournalStatus(getenv func(string) string, ref, path string) (apply.Status, error) {
+	host, repo, path, err := journalOf(getenv, ref, path)
+	if err != nil {
+		return apply.Status{}, err
+	}
+	st, err := apply.ReadJournal(path)
+	switch {
+	case errors.Is(err, apply.ErrNoJournal):
+		return apply.NewStatus(host, repo, path, nil), nil
+	case err != nil:
+		return apply.Status{}, err
+	}
+	if err := st.Check(host, repo); err != nil {
+		return apply.Status{}, fmt.Errorf("journal %s: %w", path, err)
+	}
+	return apply.NewStatus(host, repo, path, st), nil
+}
+
+// AbandonJournal discards the journal of the repository ref (at path, or the default), and
+// says what it discarded. Nothing is deleted from the registry. A journal of another
+// repository, or a file that is not a journal, is left alone with an error.
+func AbandonJournal(getenv func(string) string, ref, path string) (string, error) {
+	host, repo, path, err := journalOf(getenv, ref, path)
+	if err != nil {
+		return "", err
+	}
+	st, err := apply.ReadJournal(path)
+	switch {
+	case errors.Is(err, apply.ErrNoJournal):
+		return fmt.Sprintf("%s: no apply journal (%s)", host+"/"+repo, path), nil
+	case err == nil:
+		if err := st.Check(host, repo); err != nil {
+			return "", fmt.Errorf("journal %s: %w", path, err)
+		}
+	}
+	if err := apply.Abandon(path); err != nil {
+		return "", err
+	}
+	switch {
+	case st == nil:
+		return fmt.Sprintf("%s: discarded the unreadable journal %s", host+"/"+repo, path), nil
+	case st.Done:
+		return fmt.Sprintf("%s: discarded the journal of a finished apply", st.Ref()), nil
+	}
+	return fmt.Sprintf("%s: discarded the interrupted apply (%d of %d done); the %d remaining targets stay in the registry",
+		st.Ref(), st.Finished, st.Targets, st.Targets-st.Finished), nil
+}
+
+func journalOf(getenv func(string) string, ref, path string) (host, repo, file string, err error) {
+	if host, repo, err = registry.ParseReference(ref); err != nil {
+		return "", "", "", &FlagError{Err: err}
+	}
+	if path == "" {
+		path, err = JournalPath(getenv, host, repo)
+	}
+	return host, repo, path, err
+}
+
+// ReadSavedPlan returns the saved plan arg names, or nil when arg is a repository: when a
+// policy is given, or when no file of that name exists. A file that is not a saved plan is
+// an error.
+func ReadSavedPlan(arg string, policyGiven bool) (*plan.Saved, error) {
+	if policyGiven {
+		if _, err := os.Stat(arg); err == nil && strings.HasSuffix(arg, ".json") {
+			return nil, &FlagError{Err: fmt.Errorf("%s is a file: apply a saved plan without --policy (shipshape apply %s), or name a REPOSITORY", arg, arg)}
+		}
+		return nil, nil
+	}
+	data, err := os.ReadFile(arg)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &FlagError{Err: fmt.Errorf("apply needs --policy FILE REPOSITORY, or a PLANFILE written by \"shipshape plan --out\" (%s is no file)", arg)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", arg, err)
+	}
+	s, err := plan.ReadSaved(data)
+	if errors.Is(err, plan.ErrNotSaved) {
+		return nil, fmt.Errorf("%s is not a saved plan; write one with \"shipshape plan --policy FILE REPOSITORY --out %s\"", arg, arg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", arg, err)
+	}
+	return s, nil
 }
