@@ -10,10 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shipshape-dev/shipshape/internal/audit"
-	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/inuse"
 	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/policy"
-	"github.com/shipshape-dev/shipshape/internal/registry"
 )
 
 // auditCmd is `shipshape audit`: its flags, and where it finds the repositories to audit.
@@ -77,17 +76,17 @@ func (a *auditCmd) run(cmd *cobra.Command, args []string) error {
 	if stdin > 1 {
 		return usageError("only one of --images and --policy can read standard input")
 	}
-	planOpts, _, err := a.safety.resolve(cmd, io)
-	if err != nil {
+	if _, _, err := a.safety.resolve(cmd, io); err != nil {
 		return err
 	}
-	opts := audit.Options{PricePerGBMonth: planOpts.PricePerGBMonth, Safety: planOpts.Safety}
+	req := lifecycle.AuditRequest{AWS: a.registry.account(), Warn: func(p string) { warnInUseProblem(io, p) }}
+	req.Inputs = a.safety.resolved
 	if a.nowFlag != "" {
 		t, err := time.Parse(time.RFC3339, a.nowFlag)
 		if err != nil {
 			return usageError("--now %q is not an RFC 3339 time such as 2026-06-01T12:00:00Z", a.nowFlag)
 		}
-		opts.Now = t
+		req.Inputs.Now = t
 	}
 	if a.policyFile != "" {
 		lp := loadPolicy(io, a.policyFile)
@@ -98,34 +97,13 @@ func (a *auditCmd) run(cmd *cobra.Command, args []string) error {
 		for _, w := range policy.Lint(lp.policy) {
 			fmt.Fprintf(io.Err, "%s: warning: %s [%s]\n", a.policyFile, w.String(), w.Check)
 		}
-		opts.Policy = lp.policy
-		if opts.Now.IsZero() {
-			opts.Now = time.Now().UTC()
-		}
+		req.Policy = lp.policy
 	}
-	specs := a.safety.specs
-	invs, err := a.inventories(ctx, args)
-	if err != nil {
+	var err error
+	if req.Repositories, err = a.inventories(ctx, args); err != nil {
 		return err
 	}
-	var running lifecycle.Running
-	if len(specs) > 0 {
-		running = listInUse(ctx, specs, &a.registry, "")
-	}
-	reports := make([]audit.Report, len(invs))
-	for i, inv := range invs {
-		o := opts
-		if len(specs) > 0 {
-			host, repo := splitRepository(inv.Repository)
-			if i < len(args) {
-				if h, r, err := registry.ParseReference(args[i]); err == nil {
-					host, repo = h, r
-				}
-			}
-			warnInUse(io, running, host, repo, inv, &o.Safety)
-		}
-		reports[i] = audit.Audit(inv, o)
-	}
+	reports := lifecycle.Audit(ctx, req)
 
 	w := bufio.NewWriterSize(io.Out, 1<<16)
 	switch a.output {
@@ -156,21 +134,27 @@ func (a *auditCmd) run(cmd *cobra.Command, args []string) error {
 
 // inventories reads the repositories to audit, in the order given: each REPOSITORY from
 // its registry, or each --images file.
-func (a *auditCmd) inventories(ctx context.Context, repos []string) ([]*inventory.Inventory, error) {
-	invs := make([]*inventory.Inventory, 0, len(a.images)+len(repos))
+func (a *auditCmd) inventories(ctx context.Context, repos []string) ([]lifecycle.Audited, error) {
+	out := make([]lifecycle.Audited, 0, len(a.images)+len(repos))
 	for _, ref := range repos {
-		inv, err := a.registry.inventory(ctx, a.io, nil, ref)
+		o, err := a.registry.open(ctx, a.io, nil, ref)
 		if err != nil {
 			return nil, err
 		}
-		invs = append(invs, inv)
+		inv, err := o.Reg.Inventory(ctx, o.Repo)
+		a.registry.report(a.io, o)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", o.Ref, err)
+		}
+		out = append(out, lifecycle.Audited{Inventory: inv, Host: o.Host, Repo: o.Repo})
 	}
 	for _, name := range a.images {
 		inv, err := readInventory(a.io, name)
 		if err != nil {
 			return nil, err
 		}
-		invs = append(invs, inv)
+		host, repo := inuse.SplitRepository(inv.Repository)
+		out = append(out, lifecycle.Audited{Inventory: inv, Host: host, Repo: repo})
 	}
-	return invs, nil
+	return out, nil
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -176,12 +174,7 @@ func newPinListCmd(io IO, f *pinFlags) *cobra.Command {
 			if f.output == formatJSON {
 				return writeJSON(io, server.ListResponse{Pins: ps})
 			}
-			tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tDIGEST\tSOURCE\tVERIFICATION\tUPDATED\tBY")
-			for _, p := range ps {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Digest, p.SourceSHA, orDash(p.Verified), p.UpdatedAt.UTC().Format(time.RFC3339), orDash(p.UpdatedBy))
-			}
-			return tw.Flush()
+			return pins.WriteTable(io.Out, ps)
 		},
 	}
 }
@@ -204,12 +197,7 @@ func newPinHistoryCmd(io IO, f *pinFlags) *cobra.Command {
 			if f.output == formatJSON {
 				return writeJSON(io, server.HistoryResponse{Name: args[0], Changes: changes})
 			}
-			tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "VERSION\tOP\tDIGEST\tSOURCE\tVERIFICATION\tUPDATED\tBY")
-			for _, c := range changes {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Version, c.Op, orDash(c.Digest), orDash(c.SourceSHA), orDash(c.Verified), c.UpdatedAt.UTC().Format(time.RFC3339), orDash(c.UpdatedBy))
-			}
-			return tw.Flush()
+			return pins.WriteHistory(io.Out, changes)
 		},
 	}
 }
@@ -234,29 +222,12 @@ func newPinDeleteCmd(io IO, f *pinFlags) *cobra.Command {
 	}
 }
 
+// printPin writes p as -o asks: JSON, or a "field: value" line per field.
 func (f *pinFlags) printPin(io IO, p pins.Pin) error {
 	if f.output == formatJSON {
 		return writeJSON(io, p)
 	}
-	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
-	rows := [][2]string{
-		{"name", p.Name},
-		{"repository", orDash(p.Repository)},
-		{"digest", p.Digest},
-		{"source sha", p.SourceSHA},
-		{"verification", orDash(p.Verified)},
-	}
-	if p.Reason != "" {
-		rows = append(rows, [2]string{"reason", p.Reason})
-	}
-	rows = append(rows,
-		[2]string{"updated", p.UpdatedAt.UTC().Format(time.RFC3339)},
-		[2]string{"by", orDash(p.UpdatedBy)},
-		[2]string{"version", fmt.Sprint(p.Version)})
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s:\t%s\n", r[0], r[1])
-	}
-	return tw.Flush()
+	return pins.WriteDetail(io.Out, p)
 }
 
 // notFound leaves only the store's sentinel message of a missing pin, which the caller
@@ -274,11 +245,4 @@ func localUser(io IO) string {
 		return u
 	}
 	return "cli"
-}
-
-func orDash(s string) string {
-	if strings.TrimSpace(s) == "" {
-		return "-"
-	}
-	return s
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -15,7 +16,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/policy"
-	"github.com/shipshape-dev/shipshape/internal/registry"
 )
 
 // planInputs are the flags plan and apply share: the policy, the clock and the safety layer.
@@ -121,69 +121,49 @@ func newPlanCmd(io IO) *cobra.Command {
 			if in.policyFile == "-" && imagesFile == "-" {
 				return usageError("--policy and --images cannot both read standard input")
 			}
-			now, err := in.now()
-			if err != nil {
-				return err
-			}
-			pol, opts, cfg, err := in.load(cmd, io)
+			pol, _, cfg, err := in.load(cmd, io)
 			if err != nil {
 				return err
 			}
 			if ecrPreview && imagesFile != "" {
 				return usageError("--ecr-preview needs an Amazon ECR REPOSITORY, not --images")
 			}
-			var inv *inventory.Inventory
-			var o *opened
+			req := lifecycle.PlanRequest{Policy: pol, PolicyText: in.policyText, ECRPreview: ecrPreview, AWS: in.registry.account(),
+				Warn: func(p string) { warnInUseProblem(io, p) }}
+			if req.Inputs, err = in.inputs(); err != nil {
+				return err
+			}
 			if imagesFile != "" {
-				inv, err = readInventory(io, imagesFile)
-			} else {
-				if o, err = in.registry.open(cmd.Context(), io, cfg, args[0]); err != nil {
+				if req.Inventory, err = readInventory(io, imagesFile); err != nil {
 					return err
 				}
-				defer in.registry.report(io, o)
-				warnPendingJournal(io, o)
-				if inv, err = o.Reg.Inventory(cmd.Context(), o.Repo); err != nil {
-					err = fmt.Errorf("reading %s: %w", o.Ref, err)
+			} else {
+				if req.Target, err = in.registry.open(cmd.Context(), io, cfg, args[0]); err != nil {
+					return err
 				}
+				defer in.registry.report(io, req.Target)
+				warnPendingJournal(io, req.Target)
+			}
+			out, err := lifecycle.Plan(cmd.Context(), req)
+			if errors.Is(err, lifecycle.ErrNoPreview) {
+				return usageError("--ecr-preview needs an Amazon ECR repository; %s is not one", req.Target.Host)
 			}
 			if err != nil {
 				return err
 			}
-			host, repo := splitRepository(inv.Repository)
-			if o != nil {
-				host, repo = o.Host, o.Repo
-			}
-			in.keepInUse(cmd.Context(), io, host, repo, inv, &opts)
-			pl := plan.Build(pol, inv, now, opts)
-			if ecrPreview {
-				prev, ok := o.Reg.(registry.Previewer)
-				if !ok {
-					return usageError("--ecr-preview needs an Amazon ECR repository; %s is not one", o.Host)
-				}
-				results, err := prev.PreviewLifecyclePolicy(cmd.Context(), o.Repo, string(in.policyText))
-				if err != nil {
-					return fmt.Errorf("running ECR's lifecycle policy preview on %s: %w", o.Ref, err)
-				}
-				items := make([]plan.PreviewItem, len(results))
-				for i, r := range results {
-					items[i] = plan.PreviewItem{Digest: r.Digest, Action: policy.Verdict(r.Action), RulePriority: r.RulePriority}
-				}
-				c := plan.Compare(inv.Images, policy.Evaluate(pol, inv.Images, now).Decisions, items)
-				pl.ECRPreview = &c
-			}
+			pl := out.Plan
 			if err := writePlan(io, pl, output); err != nil {
 				return err
 			}
 			if outFile != "" {
 				var buf bytes.Buffer
-				saved := plan.Save(pl, o.Host, o.Repo, pol, inv, opts, now)
-				if err := saved.Write(&buf); err != nil {
+				if err := out.Saved.Write(&buf); err != nil {
 					return fmt.Errorf("writing the plan: %w", err)
 				}
 				if err := writeFileAtomic(outFile, buf.Bytes()); err != nil {
 					return err
 				}
-				fmt.Fprintf(io.Err, "saved the plan for %s to %s; apply it with: shipshape apply %s\n", o.Ref, outFile, outFile)
+				fmt.Fprintf(io.Err, "saved the plan for %s to %s; apply it with: shipshape apply %s\n", req.Target.Ref, outFile, outFile)
 			}
 			if pl.Blocked != "" {
 				return fmt.Errorf("%s: %s", pl.Repository, pl.Blocked)
@@ -268,5 +248,14 @@ func readInventory(io IO, name string) (*inventory.Inventory, error) {
 func warnPendingJournal(io IO, o *opened) {
 	if w := lifecycle.PendingWarning(io.Getenv, o); w != "" {
 		fmt.Fprintf(io.Err, "warning: %s\n", w)
+	}
+}
+
+// warnInUseProblem says that what runs is not known completely, as plan and audit do
+// (apply refuses then).
+func warnInUseProblem(io IO, problem string) {
+	fmt.Fprintf(io.Err, "warning: in use: %s; what runs there is not known completely, and apply will refuse\n", problem)
+	if inActions(io) {
+		annotate(io.Err, "warning", "", 0, 0, "in use: "+problem)
 	}
 }

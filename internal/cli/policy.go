@@ -3,14 +3,12 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 )
 
@@ -31,90 +29,43 @@ type loadedPolicy struct {
 	file   string
 	text   []byte
 	policy *policy.Policy
-	errs   policy.ErrorList
-	ioErr  error
+	err    error // from reading the file, or policy.Load's (a policy.ErrorList)
 }
 
 func loadPolicy(io IO, file string) loadedPolicy {
 	text, err := readInput(io, file)
 	if err != nil {
-		return loadedPolicy{file: file, ioErr: err}
+		return loadedPolicy{file: file, err: err}
 	}
 	return loadPolicyText(file, text)
 }
 
 func loadPolicyText(file string, text []byte) loadedPolicy {
-	lp := loadedPolicy{file: file, text: text}
 	p, err := policy.Load(text)
-	lp.policy = p
-	if err != nil && !errors.As(err, &lp.errs) {
-		lp.ioErr = err
-	}
-	return lp
+	return loadedPolicy{file: file, text: text, policy: p, err: err}
 }
 
-func (lp loadedPolicy) ok() bool { return lp.ioErr == nil && len(lp.errs) == 0 }
+func (lp loadedPolicy) ok() bool { return lp.err == nil }
+
+// report is what loading found, with ws the Lint warnings of a valid policy.
+func (lp loadedPolicy) report(ws []*policy.Warning) policy.Report {
+	return policy.NewReport(lp.file, lp.policy, lp.err, ws)
+}
 
 // printProblems writes a policy's errors to standard error, for commands whose standard
 // output is something else: a plan, a report, a formatted policy. Standard output stays
 // empty, so that "shipshape plan -o json ... > plan.json" never leaves errors in the file.
 func printProblems(io IO, lp loadedPolicy) {
-	writeProblems(io.Err, inActions(io), lp)
+	_ = policy.WriteProblems(io.Err, lp.report(nil), annotations(io.Err, inActions(io)))
 }
 
-// writeProblems writes a policy's errors to w as "FILE: PATH: MESSAGE" lines, and as GitHub
-// Actions annotations when actions is set. policy validate and lint write them to standard
-// output, where they are the command's report.
-func writeProblems(w io.Writer, actions bool, lp loadedPolicy) {
-	if lp.ioErr != nil {
-		fmt.Fprintf(w, "%s: %v\n", lp.file, lp.ioErr)
-		if actions {
-			annotate(w, "error", lp.file, 0, 0, lp.ioErr.Error())
-		}
-		return
+// annotations returns, when actions is set (in GitHub Actions), what adds a workflow
+// annotation to w after each problem a policy renderer writes.
+func annotations(w io.Writer, actions bool) policy.Annotate {
+	if !actions {
+		return nil
 	}
-	for _, e := range lp.errs {
-		loc := lp.file
-		if e.Path == "" && e.Line > 0 {
-			loc = fmt.Sprintf("%s:%d:%d", lp.file, e.Line, e.Column)
-			fmt.Fprintf(w, "%s: %s\n", loc, e.Msg)
-		} else {
-			fmt.Fprintf(w, "%s: %s\n", loc, e.Error())
-		}
-		if actions {
-			annotate(w, "error", lp.file, e.Line, e.Column, e.Error())
-		}
-	}
-}
-
-type problemJSON struct {
-	Path    string `json:"path"`
-	Line    int    `json:"line,omitempty"`
-	Column  int    `json:"column,omitempty"`
-	Check   string `json:"check,omitempty"`
-	Message string `json:"message"`
-}
-
-type fileReportJSON struct {
-	File     string        `json:"file"`
-	Valid    bool          `json:"valid"`
-	Rules    int           `json:"rules"`
-	Errors   []problemJSON `json:"errors"`
-	Warnings []problemJSON `json:"warnings,omitempty"`
-}
-
-func fileReport(lp loadedPolicy) fileReportJSON {
-	r := fileReportJSON{File: lp.file, Valid: lp.ok(), Errors: []problemJSON{}}
-	if lp.policy != nil {
-		r.Rules = len(lp.policy.Rules)
-	}
-	if lp.ioErr != nil {
-		r.Errors = append(r.Errors, problemJSON{Message: lp.ioErr.Error()})
-	}
-	for _, e := range lp.errs {
-		r.Errors = append(r.Errors, problemJSON{Path: e.Path, Line: e.Line, Column: e.Column, Message: e.Msg})
-	}
-	return r
+	return func(level, file string, line, col int, msg string) { annotate(w, level, file, line, col, msg) }
 }
 
 func writeJSON(io IO, v any) error {
@@ -145,29 +96,24 @@ Exit status: 0 when every file is valid, 1 when any is not.`,
 			if err := checkFormat(output, formatTable, formatJSON); err != nil {
 				return err
 			}
-			var reports []fileReportJSON
-			failed := 0
+			reports := make([]policy.Report, 0, len(files))
+			failed := false
 			for _, f := range files {
-				lp := loadPolicy(io, f)
-				if !lp.ok() {
-					failed++
+				rep := loadPolicy(io, f).report(nil)
+				reports = append(reports, rep)
+				failed = failed || !rep.Valid
+				if output != formatJSON {
+					if err := policy.WriteValidation(io.Out, rep, annotations(io.Out, inActions(io))); err != nil {
+						return err
+					}
 				}
-				if output == formatJSON {
-					reports = append(reports, fileReport(lp))
-					continue
-				}
-				if lp.ok() {
-					fmt.Fprintf(io.Out, "%s: valid (%s)\n", f, plural(len(lp.policy.Rules), "rule"))
-					continue
-				}
-				writeProblems(io.Out, inActions(io), lp)
 			}
 			if output == formatJSON {
 				if err := writeJSON(io, reports); err != nil {
 					return err
 				}
 			}
-			if failed > 0 {
+			if failed {
 				return silentExit(ExitError)
 			}
 			return nil
@@ -211,18 +157,15 @@ and the exit status is 1 when the file is not already in normalised form.`,
 				return silentExit(ExitError)
 			}
 			out := policy.Format(lp.policy)
+			same := bytes.Equal(out, text)
 			switch {
-			case check:
-				if !bytes.Equal(out, text) {
-					fmt.Fprintf(io.Out, "%s: not in normalised form (run: shipshape policy fmt --write %s)\n", file, file)
-					return silentExit(ExitError)
-				}
+			case check && !same:
+				fmt.Fprintf(io.Out, "%s: not in normalised form (run: shipshape policy fmt --write %s)\n", file, file)
+				return silentExit(ExitError)
+			case check, write && same:
 				return nil
 			case write:
-				if bytes.Equal(out, text) {
-					return nil
-				}
-				return writeFileAtomic(file, out)
+				return lifecycle.WriteFile(file, out)
 			}
 			_, err = io.Out.Write(out)
 			return err
@@ -233,41 +176,8 @@ and the exit status is 1 when the file is not already in normalised form.`,
 	return cmd
 }
 
-// writeFileAtomic replaces name with data through a temporary file in the same directory,
-// so that an interrupted write never leaves a truncated policy behind.
-// A target that is not a regular file (/dev/null, a named pipe) is written in place.
-func writeFileAtomic(name string, data []byte) error {
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(name); err == nil {
-		if !fi.Mode().IsRegular() {
-			if err := os.WriteFile(name, data, 0); err != nil {
-				return fmt.Errorf("writing %s: %w", name, err)
-			}
-			return nil
-		}
-		mode = fi.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	return nil
-}
+// writeFileAtomic is lifecycle.WriteFile, under the name plan, inventory and policy fmt call.
+func writeFileAtomic(name string, data []byte) error { return lifecycle.WriteFile(name, data) }
 
 func newLintCmd(io IO) *cobra.Command {
 	var strict bool
@@ -283,40 +193,31 @@ func newLintCmd(io IO) *cobra.Command {
 			if err := checkFormat(output, formatTable, formatJSON); err != nil {
 				return err
 			}
-			var reports []fileReportJSON
+			reports := make([]policy.Report, 0, len(files))
 			invalid, warnings := 0, 0
 			for _, f := range files {
 				lp := loadPolicy(io, f)
-				rep := fileReport(lp)
-				if !lp.ok() {
+				var ws []*policy.Warning
+				if lp.ok() {
+					ws = policy.Lint(lp.policy)
+				} else {
 					invalid++
-					if output == formatJSON {
-						reports = append(reports, rep)
-					} else {
-						writeProblems(io.Out, inActions(io), lp)
-					}
-					continue
 				}
-				ws := policy.Lint(lp.policy)
 				warnings += len(ws)
-				for _, w := range ws {
-					rep.Warnings = append(rep.Warnings, problemJSON{Path: w.Path, Line: w.Line, Column: w.Column, Check: w.Check, Message: w.Msg})
-					if output == formatJSON {
-						continue
-					}
-					fmt.Fprintf(io.Out, "%s: %s [%s]\n", f, w.String(), w.Check)
-					if inActions(io) {
-						annotate(io.Out, "warning", f, w.Line, w.Column, w.String())
+				rep := lp.report(ws)
+				reports = append(reports, rep)
+				if output != formatJSON {
+					if err := policy.WriteProblems(io.Out, rep, annotations(io.Out, inActions(io))); err != nil {
+						return err
 					}
 				}
-				reports = append(reports, rep)
 			}
 			if output == formatJSON {
 				if err := writeJSON(io, reports); err != nil {
 					return err
 				}
-			} else {
-				fmt.Fprintf(io.Err, "%s, %s, %s\n", plural(len(files), "file"), plural(invalid, "invalid"), plural(warnings, "warning"))
+			} else if err := policy.WriteLintSummary(io.Err, reports); err != nil {
+				return err
 			}
 			if invalid > 0 || (strict && warnings > 0) {
 				return silentExit(ExitError)
@@ -327,14 +228,4 @@ func newLintCmd(io IO) *cobra.Command {
 	cmd.Flags().BoolVar(&strict, "strict", false, "exit 1 when there is any warning")
 	addOutputFlag(cmd, &output, formatTable, formatJSON)
 	return cmd
-}
-
-func plural(n int, noun string) string {
-	switch {
-	case noun == "invalid":
-		return fmt.Sprintf("%d invalid", n)
-	case n == 1:
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

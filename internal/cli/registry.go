@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shipshape-dev/shipshape/internal/config"
-	"github.com/shipshape-dev/shipshape/internal/inuse"
 	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/registry/ecr"
@@ -113,8 +112,6 @@ type safetyFlags struct {
 	grace          string
 	maxDelete      float64
 	price          float64
-	// specs are the in-use sources resolve found, flags and shipshape.yaml together.
-	specs []inuse.Spec
 	// resolved is what resolve found.
 	resolved *lifecycle.Inputs
 }
@@ -132,7 +129,7 @@ func (s *safetyFlags) register(cmd *cobra.Command) {
 }
 
 // resolve merges shipshape.yaml and the flags into plan options (lifecycle.Resolve), and
-// keeps the in-use sources for keepInUse.
+// keeps what it resolved for the workflows.
 func (s *safetyFlags) resolve(cmd *cobra.Command, io IO) (plan.Options, *config.Config, error) {
 	flags := cmd.Flags()
 	in, err := lifecycle.Resolve(cmd.Context(), lifecycle.Flags{
@@ -151,6 +148,6 @@ func (s *safetyFlags) resolve(cmd *cobra.Command, io IO) (plan.Options, *config.
 	if err != nil {
 		return plan.Options{}, nil, usage(err)
 	}
-	s.specs, s.resolved = in.InUse, in
+	s.resolved = in
 	return in.Options, in.Config, nil
 }

@@ -2,36 +2,16 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
-	"github.com/shipshape-dev/shipshape/internal/registry/oci"
+	"github.com/shipshape-dev/shipshape/internal/lifecycle"
+	"github.com/shipshape-dev/shipshape/internal/pins"
 	"github.com/shipshape-dev/shipshape/internal/server"
-	"github.com/shipshape-dev/shipshape/internal/verify"
 )
 
 // envAPIToken holds the API token: the write token of serve, the client token of pin.
 const envAPIToken = "SHIPSHAPE_API_TOKEN"
-
-// Timeouts of the HTTP server. WriteTimeout leaves room for label verification, which
-// server.VerifyTimeout bounds.
-const (
-	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 30 * time.Second
-	writeTimeout      = server.VerifyTimeout + 30*time.Second
-	idleTimeout       = 2 * time.Minute
-	maxHeaderBytes    = 64 << 10
-	// shutdownTimeout bounds how long serve waits for requests in flight when stopped.
-	shutdownTimeout = 15 * time.Second
-)
 
 func newServeCmd(io IO) *cobra.Command {
 	var (
@@ -44,46 +24,12 @@ func newServeCmd(io IO) *cobra.Command {
 		Long:  help("serve"),
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			mode, err := server.ParseMode(mode)
-			if err != nil {
-				return usageError("--verify: %v", err)
-			}
-			tokens, err := server.LoadTokens(io.Getenv(envAPIToken), tokenFile)
-			if err != nil {
-				return err
-			}
-			if tokens.Len() == 0 {
-				return fmt.Errorf("no API token configured: set %s or give --token-file", envAPIToken)
-			}
-			ctx := cmd.Context()
-			store, err := openPinStore(ctx, dsn)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-
-			logger := slog.New(slog.NewTextHandler(io.Err, nil))
-			reg := prometheus.NewRegistry()
-			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			cfg := server.Config{Store: store, Tokens: tokens, Mode: mode, Logger: logger, Registerer: reg}
-			if mode != server.ModeOff {
-				cfg.Verifier = verify.NewOCI(oci.Options{Insecure: insecure, Logger: logger})
-			}
-			ln, err := net.Listen("tcp", listen)
-			if err != nil {
-				return fmt.Errorf("listening: %w", err)
-			}
-			srv := &http.Server{
-				Handler:           server.New(cfg),
-				ReadHeaderTimeout: readHeaderTimeout,
-				ReadTimeout:       readTimeout,
-				WriteTimeout:      writeTimeout,
-				IdleTimeout:       idleTimeout,
-				MaxHeaderBytes:    maxHeaderBytes,
-				ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-			}
-			fmt.Fprintf(io.Err, "shipshape: serving pins on http://%s (verification %s)\n", ln.Addr(), mode)
-			return serve(ctx, srv, ln, logger)
+			return usage(lifecycle.Serve(cmd.Context(), lifecycle.ServeRequest{
+				Listen: listen, Mode: mode, Insecure: insecure,
+				EnvToken: io.Getenv(envAPIToken), TokenFile: tokenFile,
+				OpenStore: func(ctx context.Context) (pins.Store, error) { return openPinStore(ctx, dsn) },
+				Log:       io.Err,
+			}))
 		},
 	}
 	fs := cmd.Flags()
@@ -93,25 +39,4 @@ func newServeCmd(io IO) *cobra.Command {
 	fs.StringVar(&mode, "verify", server.ModeOff, "label verification of every write: off, log or enforce")
 	fs.BoolVar(&insecure, "insecure", false, "verification: use plain HTTP to registries (localhost and 127.0.0.1 always do)")
 	return cmd
-}
-
-// serve runs srv on ln until ctx ends, then shuts it down gracefully.
-func serve(ctx context.Context, srv *http.Server, ln net.Listener, logger *slog.Logger) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serving: %w", err)
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serving: %w", err)
-	}
-	return nil
 }

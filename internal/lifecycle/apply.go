@@ -102,7 +102,7 @@ func Apply(ctx context.Context, req ApplyRequest) (*ApplyOutcome, error) {
 	}
 	var running Running
 	if len(in.InUse) > 0 {
-		running = ListInUse(ctx, in.InUse, req.AWS)
+		running = ListInUse(ctx, in.InUse, accountFor(req.AWS, t.Host))
 	}
 	inv, err := t.Reg.Inventory(ctx, t.Repo)
 	if err != nil {

@@ -151,22 +151,8 @@ func Resolve(ctx context.Context, f Flags) (*Inputs, error) {
 			return nil, flagError("protect-tag", "needs a pattern")
 		}
 	}
-	for _, s := range f.InUse {
-		sp, err := inuse.ParseSpec(s)
-		if err != nil {
-			return nil, flagError("in-use", "%v", err)
-		}
-		in.InUse = append(in.InUse, sp)
-	}
-	for _, s := range cfg.Safety.InUse {
-		sp, err := inuse.ParseSpec(s)
-		if err != nil {
-			return nil, err // config.Load validated it already
-		}
-		if sp.Kind == inuse.KindManifests {
-			sp.Arg = cfg.Path(sp.Arg)
-		}
-		in.InUse = append(in.InUse, sp)
+	if in.InUse, err = InUseSpecs(f.InUse, cfg); err != nil {
+		return nil, err
 	}
 	return in, nil
 }

@@ -46,3 +46,13 @@ func (r Running) Protect(host, repo string, inv *inventory.Inventory, safety *pl
 	safety.InUse = p.Digests
 	return append(slices.Clone(r.Failures), p.Problems...)
 }
+
+// accountFor is acct, with the region of host by default when host is on Amazon ECR.
+func accountFor(acct ecr.Account, host string) ecr.Account {
+	if acct.Region == "" {
+		if _, region, ok := ecr.ParseHost(host); ok {
+			acct.Region = region
+		}
+	}
+	return acct
+}
