@@ -3,7 +3,6 @@ package apply
 import (
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
@@ -38,7 +37,7 @@ func WriteSummary(w io.Writer, s Summary) {
 	res := s.Result
 	for _, r := range res.Records {
 		if r.Outcome == Skipped || r.Outcome == Failed {
-			fmt.Fprintf(w, "%-8s %s%s  %s\n", r.Outcome, inventory.ShortDigest(r.Digest), tagList(r.Tags), r.Detail)
+			fmt.Fprintf(w, "%-8s %s%s  %s\n", r.Outcome, inventory.ShortDigest(r.Digest), report.TagList(r.Tags), r.Detail)
 		}
 	}
 	what := "Applied"
@@ -116,15 +115,7 @@ func WriteStatus(w io.Writer, s Status) {
 			fmt.Fprintf(w, "    … and %d more\n", len(s.Remaining)-maxListed)
 			break
 		}
-		fmt.Fprintf(w, "    %s%s\n", inventory.ShortDigest(r.Digest), tagList(r.Tags))
+		fmt.Fprintf(w, "    %s%s\n", inventory.ShortDigest(r.Digest), report.TagList(r.Tags))
 	}
 	fmt.Fprintf(w, "Finish it by running the apply again (what remains is re-checked first), or discard it: shipshape apply --abandon %s\n", ref)
-}
-
-// tagList is " (a, b)", or "" without tags.
-func tagList(tags []string) string {
-	if len(tags) == 0 {
-		return ""
-	}
-	return " (" + strings.Join(tags, ", ") + ")"
 }

@@ -90,3 +90,18 @@ func Authenticate(r *http.Request, accessKeyID, service string) (code, message s
 	}
 	return "", ""
 }
+
+// Fire reports whether a scripted fault answers one more request, and counts it: times is
+// how many requests it may still answer, 0 meaning every one and -1 none left.
+func Fire(times *int) bool {
+	switch {
+	case *times == 0:
+		return true
+	case *times > 0:
+		if *times--; *times == 0 {
+			*times = -1 // run out
+		}
+		return true
+	}
+	return false
+}

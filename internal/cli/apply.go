@@ -180,7 +180,7 @@ func (a *applyRun) run(cmd *cobra.Command, ref string, saved *plan.Saved, maxAge
 	case errors.As(err, &refused):
 		if out != nil {
 			for _, u := range out.Plan.Unreadable {
-				fmt.Fprintf(io.Err, "unreadable: %s%s: %s\n", u.Digest, tagList(u.Tags), u.Reason)
+				fmt.Fprintf(io.Err, "unreadable: %s%s: %s\n", u.Digest, report.TagList(u.Tags), u.Reason)
 			}
 		}
 		if inActions(io) {
@@ -213,13 +213,6 @@ func (a *applyRun) run(cmd *cobra.Command, ref string, saved *plan.Saved, maxAge
 		return silentExit(ExitError)
 	}
 	return nil
-}
-
-func tagList(tags []string) string {
-	if len(tags) == 0 {
-		return ""
-	}
-	return " (" + strings.Join(tags, ", ") + ")"
 }
 
 // journalCommand carries out apply --status and --abandon.

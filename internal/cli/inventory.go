@@ -9,6 +9,7 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/config"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/report"
 )
 
 func newInventoryCmd(io IO) *cobra.Command {
@@ -40,7 +41,7 @@ func newInventoryCmd(io IO) *cobra.Command {
 			if len(inv.Unreadable) > 0 {
 				// A snapshot without these would plan deletions that may break them.
 				for _, u := range inv.Unreadable {
-					fmt.Fprintf(io.Err, "unreadable: %s%s: %s\n", u.Digest, tagList(u.Tags), u.Reason)
+					fmt.Fprintf(io.Err, "unreadable: %s%s: %s\n", u.Digest, report.TagList(u.Tags), u.Reason)
 				}
 				return fmt.Errorf("%s: %d manifests could not be read; no snapshot is written, since a plan made from it could delete what they reference", args[0], len(inv.Unreadable))
 			}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/policy"
@@ -41,7 +40,7 @@ func WriteTargets(w io.Writer, ref string, pl *Plan, inv *inventory.Inventory) {
 			fmt.Fprintf(w, "  … and %d more (shipshape plan lists them all)\n", pl.Summary.Expire+pl.Summary.Transition-maxListed)
 			break
 		}
-		fmt.Fprintf(w, "  %-8s %s%s\n", verbOf(it.Action), inventory.ShortDigest(it.Digest), tagList(it.Tags))
+		fmt.Fprintf(w, "  %-8s %s%s\n", verbOf(it.Action), inventory.ShortDigest(it.Digest), report.TagList(it.Tags))
 		listed++
 	}
 }
@@ -64,7 +63,7 @@ func WriteRecheckChanges(w io.Writer, saved *Saved, pl *Plan) {
 			gone++
 		case cur.Action == policy.Keep:
 			kept++
-			fmt.Fprintf(w, "kept now  %s%s: %s\n", inventory.ShortDigest(it.Digest), tagList(it.Tags), cur.Reason)
+			fmt.Fprintf(w, "kept now  %s%s: %s\n", inventory.ShortDigest(it.Digest), report.TagList(it.Tags), cur.Reason)
 		}
 	}
 	if gone+kept > 0 {
@@ -77,12 +76,4 @@ func verbOf(v policy.Verdict) string {
 		return "archive"
 	}
 	return "delete"
-}
-
-// tagList is " (a, b)", or "" without tags.
-func tagList(tags []string) string {
-	if len(tags) == 0 {
-		return ""
-	}
-	return " (" + strings.Join(tags, ", ") + ")"
 }

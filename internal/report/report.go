@@ -71,3 +71,11 @@ func Repository(s string) string {
 	}
 	return s
 }
+
+// TagList is " (a, b)" after a digest, or "" without tags.
+func TagList(tags []string) string {
+	if len(tags) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(tags, ", ") + ")"
+}

@@ -375,14 +375,7 @@ func (s *Server) fault(op string, body []byte) *Fault {
 		if f.Op != op || (f.Cluster != "" && clusterName(f.Cluster) != clusterName(in.Cluster)) {
 			continue
 		}
-		if f.Times == 0 {
-			return f
-		}
-		if f.Times > 0 {
-			f.Times--
-			if f.Times == 0 {
-				f.Times = -1 // run out
-			}
+		if awstest.Fire(&f.Times) {
 			return f
 		}
 	}

@@ -318,14 +318,7 @@ func (s *Server) fault(op, fn string) *Fault {
 		if f.Op != op || (f.Function != "" && f.Function != fn) {
 			continue
 		}
-		if f.Times == 0 {
-			return f
-		}
-		if f.Times > 0 {
-			f.Times--
-			if f.Times == 0 {
-				f.Times = -1 // run out
-			}
+		if awstest.Fire(&f.Times) {
 			return f
 		}
 	}
