@@ -119,3 +119,21 @@ func WriteStatus(w io.Writer, s Status) {
 	}
 	fmt.Fprintf(w, "Finish it by running the apply again (what remains is re-checked first), or discard it: shipshape apply --abandon %s\n", ref)
 }
+
+// WriteSummaryAs writes s in format: report.Table or report.JSON.
+func WriteSummaryAs(w io.Writer, s Summary, format string) error {
+	if format == report.JSON {
+		return report.WriteJSON(w, s)
+	}
+	WriteSummary(w, s)
+	return nil
+}
+
+// WriteStatusAs writes s in format: report.Table or report.JSON.
+func WriteStatusAs(w io.Writer, s Status, format string) error {
+	if format == report.JSON {
+		return report.WriteJSON(w, s)
+	}
+	WriteStatus(w, s)
+	return nil
+}

@@ -194,3 +194,15 @@ func severities(ds []Diagnosis) string {
 	}
 	return fmt.Sprintf("%s, %s info", counted(w, "warning", "warnings"), report.Thousands(i))
 }
+
+// Write writes the reports in format: report.Table (coloured when color), report.JSON or
+// report.Markdown.
+func Write(w io.Writer, reports []Report, format string, color bool) error {
+	switch format {
+	case report.JSON:
+		return WriteJSON(w, reports)
+	case report.Markdown:
+		return WriteMarkdown(w, reports)
+	}
+	return WriteTable(w, reports, color)
+}

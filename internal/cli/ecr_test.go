@@ -72,7 +72,7 @@ func TestECRCommands(t *testing.T) {
 	if p.Summary.Expire != 250 || p.ECRPreview.Agree != 253 || len(p.ECRPreview.Differences) != 0 {
 		t.Errorf("plan expires %d, preview agrees on %d with %d differences; want 250, 253, 0", p.Summary.Expire, p.ECRPreview.Agree, len(p.ECRPreview.Differences))
 	}
-	if s.Calls("DescribeImages") != 1 || !strings.Contains(r.err, "ECR API calls") {
+	if s.Calls("DescribeImages") != 1 || !strings.Contains(r.err, "requests (1 BatchGetImage, 1 DescribeImages, ") {
 		t.Errorf("plan made %d DescribeImages calls, want 1 for 253 images; stats: %s", s.Calls("DescribeImages"), r.err)
 	}
 

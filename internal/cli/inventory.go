@@ -1,31 +1,24 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
-	"fmt"
+	"errors"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shipshape-dev/shipshape/internal/config"
-	"github.com/shipshape-dev/shipshape/internal/inventory"
-	"github.com/shipshape-dev/shipshape/internal/report"
+	"github.com/shipshape-dev/shipshape/internal/lifecycle"
+	"github.com/shipshape-dev/shipshape/internal/plan"
 )
 
 func newInventoryCmd(io IO) *cobra.Command {
 	var (
-		rf         registryFlags
-		outputFile string
-		configFile string
+		rf                     registryFlags
+		outputFile, configFile string
 	)
-	cmd := &cobra.Command{
+	cmd := describe(&cobra.Command{
 		Use:   "inventory REPOSITORY",
 		Short: "Write a snapshot of a repository: every image, its graph and its sizes",
-		Long:  help("inventory"),
-		Example: `  shipshape inventory localhost:5000/team/app > app.json
-  shipshape inventory ghcr.io/acme/app -o app.json --stats
-  shipshape plan --policy policy.json --images app.json`,
-		Args: exactArgs(1, "one REPOSITORY"),
+		Args:  argCount(1, 1, "needs one REPOSITORY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var cfg *config.Config
 			if configFile != "" {
@@ -34,31 +27,24 @@ func newInventoryCmd(io IO) *cobra.Command {
 					return err
 				}
 			}
-			inv, err := rf.inventory(cmd.Context(), io, cfg, args[0])
+			t, err := rf.open(cmd.Context(), io, cfg, args[0])
 			if err != nil {
 				return err
 			}
-			if len(inv.Unreadable) > 0 {
-				// A snapshot without these would plan deletions that may break them.
-				for _, u := range inv.Unreadable {
-					fmt.Fprintf(io.Err, "unreadable: %s%s: %s\n", u.Digest, report.TagList(u.Tags), u.Reason)
-				}
-				return fmt.Errorf("%s: %d manifests could not be read; no snapshot is written, since a plan made from it could delete what they reference", args[0], len(inv.Unreadable))
+			data, err := lifecycle.Snapshot(cmd.Context(), t)
+			rf.report(io, t)
+			if ue, ok := errors.AsType[*lifecycle.UnreadableError](err); ok {
+				plan.WriteUnreadable(io.Err, ue.Unreadable)
 			}
-			var buf bytes.Buffer
-			if err := inventory.WriteSnapshot(&buf, inv); err != nil {
+			if err != nil {
 				return err
 			}
 			if outputFile != "" && outputFile != "-" {
-				return writeFileAtomic(outputFile, buf.Bytes())
+				return lifecycle.WriteFile(outputFile, data)
 			}
-			w := bufio.NewWriter(io.Out)
-			if _, err := w.Write(buf.Bytes()); err != nil {
-				return fmt.Errorf("writing the snapshot: %w", err)
-			}
-			return w.Flush()
+			return render(io, "the snapshot", func(w writer) error { _, err := w.Write(data); return err })
 		},
-	}
+	}, "inventory")
 	rf.register(cmd)
 	cmd.Flags().StringVarP(&outputFile, "output", "o", "", "write the snapshot to `FILE` instead of standard output")
 	cmd.Flags().StringVar(&configFile, "config", "", "shipshape configuration `FILE` (for cacheDir)")

@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"strings"
-
 	"github.com/spf13/cobra"
 
-	"github.com/shipshape-dev/shipshape/internal/pins"
-	"github.com/shipshape-dev/shipshape/internal/registry"
 	"github.com/shipshape-dev/shipshape/internal/registry/oci"
+	"github.com/shipshape-dev/shipshape/internal/report"
 	"github.com/shipshape-dev/shipshape/internal/verify"
 )
 
@@ -25,36 +22,23 @@ func newLabelsCheckCmd(io IO) *cobra.Command {
 		revision, output string
 		insecure         bool
 	)
-	cmd := &cobra.Command{
+	cmd := describe(&cobra.Command{
 		Use:   "check IMAGE[@DIGEST|:TAG] [--revision SHA]",
 		Short: "Check that an image carries the OCI labels of its build",
-		Long:  help("labels"),
-		Args:  exactArgs(1, "an IMAGE"),
+		Args:  argCount(1, 1, "needs one IMAGE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(output, formatTable, formatJSON); err != nil {
+			if err := checkFormat(output, report.Table, report.JSON); err != nil {
 				return err
 			}
-			revision = strings.ToLower(revision)
-			if revision != "" && !pins.ValidSourceSHA(revision) {
-				return usageError("--revision %q: want a full commit SHA, 40 hex digits", revision)
-			}
-			repo, tag, dgst := verify.SplitImage(args[0])
-			if _, _, err := registry.ParseReference(repo); err != nil {
+			repo, tag, dgst, rev, err := verify.ParseCheck(args[0], revision)
+			if err != nil {
 				return usageError("%v", err)
 			}
-			if dgst != "" && !pins.ValidDigest(dgst) {
-				return usageError("image digest %q: want sha256: and 64 lowercase hex digits", dgst)
-			}
-			rep, err := verify.NewOCI(oci.Options{Insecure: insecure}).Report(cmd.Context(), repo, tag, dgst, revision)
+			rep, err := verify.NewOCI(oci.Options{Insecure: insecure}).Report(cmd.Context(), repo, tag, dgst, rev)
 			if err != nil {
 				return err
 			}
-			if output == formatJSON {
-				err = verify.WriteJSON(io.Out, rep)
-			} else {
-				err = verify.WriteTable(io.Out, rep)
-			}
-			if err != nil {
+			if err := render(io, "the report", func(w writer) error { return verify.Write(w, rep, output) }); err != nil {
 				return err
 			}
 			if len(rep.Problems) > 0 {
@@ -62,10 +46,10 @@ func newLabelsCheckCmd(io IO) *cobra.Command {
 			}
 			return nil
 		},
-	}
+	}, "labels")
 	fs := cmd.Flags()
 	fs.StringVar(&revision, "revision", "", "the commit `SHA` the image must have been built from")
 	fs.BoolVar(&insecure, "insecure", false, "use plain HTTP (localhost and 127.0.0.1 always do)")
-	addOutputFlag(cmd, &output, formatTable, formatJSON)
+	addOutputFlag(cmd, &output, report.Table, report.JSON)
 	return cmd
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/pins"
 	pinstore "github.com/shipshape-dev/shipshape/internal/pins/store"
+	"github.com/shipshape-dev/shipshape/internal/report"
 	"github.com/shipshape-dev/shipshape/internal/server"
 )
 
@@ -21,109 +22,113 @@ const envServer = "SHIPSHAPE_SERVER"
 // label verification.
 const clientTimeout = server.VerifyTimeout + 30*time.Second
 
-// openPinStore opens the pin store of dsn; "" means the default store.
-func openPinStore(ctx context.Context, dsn string) (pins.Store, error) {
-	if dsn == "" {
-		d, err := pinstore.DefaultDSN()
-		if err != nil {
-			return nil, err
-		}
-		dsn = d
-	}
-	return pinstore.Open(ctx, dsn)
-}
-
 // pinFlags are the flags every pin command shares.
 type pinFlags struct {
+	io                    IO
 	server, store, output string
 }
 
-// open returns the server at --server (or $SHIPSHAPE_SERVER) as a store, or the store of
-// --store.
-func (f *pinFlags) open(ctx context.Context, io IO) (pins.Store, error) {
-	if err := checkFormat(f.output, formatTable, formatJSON); err != nil {
-		return nil, err
+// command is a pin subcommand taking nargs arguments that runs do on the store of the
+// flags: the server at --server (or $SHIPSHAPE_SERVER) or the store of --store.
+func (f *pinFlags) command(use, short string, nargs int, do func(ctx context.Context, s pins.Store, args []string) error) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short,
+		Args: argCount(nargs, nargs, map[int]string{0: "takes no arguments", 1: "needs a pin NAME"}[nargs]),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(f.output, report.Table, report.JSON); err != nil {
+				return err
+			}
+			url := f.server
+			if url == "" && f.store == "" {
+				url = f.io.Getenv(envServer)
+			}
+			var store pins.Store
+			var err error
+			switch {
+			case url != "" && f.store != "":
+				return usageError("give --server or --store, not both")
+			case url != "":
+				if store, err = server.NewClient(url, f.io.Getenv(envAPIToken), &http.Client{Timeout: clientTimeout}); err != nil {
+					return usageError("--server: %v", err)
+				}
+			default:
+				if store, err = pinstore.Open(cmd.Context(), f.store); err != nil {
+					return err
+				}
+			}
+			defer store.Close()
+			return do(cmd.Context(), store, args)
+		},
 	}
-	url := f.server
-	if url == "" && f.store == "" {
-		url = io.Getenv(envServer)
-	}
-	if url != "" && f.store != "" {
-		return nil, usageError("give --server or --store, not both")
-	}
-	if url != "" {
-		c, err := server.NewClient(url, io.Getenv(envAPIToken), &http.Client{Timeout: clientTimeout})
-		if err != nil {
-			return nil, usageError("--server: %v", err)
-		}
-		return c, nil
-	}
-	return openPinStore(ctx, f.store)
 }
 
 func newPinCmd(io IO) *cobra.Command {
-	f := &pinFlags{}
-	cmd := &cobra.Command{
-		Use:   "pin",
-		Short: "Set, read and list image pins",
-		Long: `pin manages the pins that name the digest a runtime or service runs, with the source
-commit it was built from. Pins protect their images from cleanup.
-
-The commands talk to a shipshape server with --server URL (or $SHIPSHAPE_SERVER),
-authenticating with $SHIPSHAPE_API_TOKEN, or open a pin store directly with --store DSN.
-
-Exit codes: 0 success, 1 error (a pin not found, a compare-and-swap conflict, an image the
-server refuses), 2 usage error.`,
-	}
+	f := &pinFlags{io: io}
+	cmd := describe(&cobra.Command{Use: "pin", Short: "Set, read and list image pins"}, "pin")
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&f.server, "server", "", "`URL` of a shipshape server (default $"+envServer+")")
 	pf.StringVar(&f.store, "store", "", "pin store `DSN` to use directly instead of a server: sqlite://PATH or postgres://…")
-	pf.StringVarP(&f.output, "output", "o", formatTable, "output format: table, json")
-	cmd.AddCommand(newPinSetCmd(io, f), newPinGetCmd(io, f), newPinListCmd(io, f), newPinHistoryCmd(io, f), newPinDeleteCmd(io, f))
+	pf.StringVarP(&f.output, "output", "o", report.Table, "output format: table, json")
+	cmd.AddCommand(newPinSetCmd(f),
+		f.command("get NAME", "Print a pin", 1, func(ctx context.Context, s pins.Store, args []string) error {
+			p, err := s.Get(ctx, args[0])
+			if err != nil {
+				return fmt.Errorf("pin %s: %w", args[0], notFound(err))
+			}
+			return f.printPin(p)
+		}),
+		f.command("list", "List every pin", 0, func(ctx context.Context, s pins.Store, _ []string) error {
+			ps, err := s.List(ctx)
+			if err != nil {
+				return fmt.Errorf("listing pins: %w", err)
+			}
+			if f.output == report.JSON {
+				return report.WriteJSON(io.Out, server.ListResponse{Pins: append([]pins.Pin{}, ps...)})
+			}
+			return pins.WriteTable(io.Out, ps)
+		}),
+		f.command("history NAME", "Print every change of a pin, oldest first", 1, func(ctx context.Context, s pins.Store, args []string) error {
+			changes, err := s.History(ctx, args[0])
+			if err != nil {
+				return fmt.Errorf("history of pin %s: %w", args[0], notFound(err))
+			}
+			if f.output == report.JSON {
+				return report.WriteJSON(io.Out, server.HistoryResponse{Name: args[0], Changes: changes})
+			}
+			return pins.WriteHistory(io.Out, changes)
+		}),
+		f.command("delete NAME", "Delete a pin (its history stays)", 1, func(ctx context.Context, s pins.Store, args []string) error {
+			if err := s.Delete(ctx, args[0], localUser(io)); err != nil {
+				return fmt.Errorf("deleting pin %s: %w", args[0], notFound(err))
+			}
+			_, err := fmt.Fprintf(io.Err, "deleted pin %s\n", args[0])
+			return err
+		}))
 	return cmd
 }
 
-func newPinSetCmd(io IO, f *pinFlags) *cobra.Command {
+func newPinSetCmd(f *pinFlags) *cobra.Command {
 	var p pins.Pin
 	var expected string
-	cmd := &cobra.Command{
-		Use:   "set NAME --digest DIGEST --source-sha SHA [--repository REPOSITORY] [--expect DIGEST]",
-		Short: "Pin NAME to an image digest",
-		Long: `set pins NAME to --digest, built from --source-sha. With --expect, the change happens only
-while the pin still holds that digest (compare-and-swap); otherwise set exits 1 and
-changes nothing.`,
-		Args: exactArgs(1, "a pin NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			p.Name = args[0]
-			switch {
-			case !pins.ValidName(p.Name):
-				return usageError("pin name %q: want 1 to 128 letters, digits, '.', '_', '-' or '/', starting with a letter or digit", p.Name)
-			case !pins.ValidDigest(p.Digest):
-				return usageError("--digest %q: want sha256: and 64 lowercase hex digits", p.Digest)
-			case !pins.ValidSourceSHA(p.SourceSHA):
-				return usageError("--source-sha %q: want a full commit SHA, 40 lowercase hex digits", p.SourceSHA)
-			case expected != "" && !pins.ValidDigest(expected):
-				return usageError("--expect %q: want sha256: and 64 lowercase hex digits", expected)
-			}
-			store, err := f.open(cmd.Context(), io)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			p.UpdatedBy = localUser(io)
-			stored, err := store.Set(cmd.Context(), p, expected)
+	cmd := describe(f.command("set NAME --digest DIGEST --source-sha SHA [--repository REPOSITORY] [--expect DIGEST]", "Pin NAME to an image digest", 1,
+		func(ctx context.Context, s pins.Store, args []string) error {
+			p.UpdatedBy = localUser(f.io)
+			stored, err := s.Set(ctx, p, expected)
 			if errors.Is(err, pins.ErrConflict) {
-				var se *server.Error
-				if errors.As(err, &se) {
-					return fmt.Errorf("compare-and-swap conflict, nothing changed: %s", se.Message)
-				}
 				return fmt.Errorf("compare-and-swap conflict, nothing changed: pin %s does not hold %s", p.Name, expected)
-			}
-			if err != nil {
+			} else if err != nil {
 				return fmt.Errorf("setting pin %s: %w", p.Name, err)
 			}
-			return f.printPin(io, stored)
-		},
+			return f.printPin(stored)
+		}), "pin-set")
+	// The request is checked before a store is opened, as the server checks it.
+	cmd.PreRunE = func(_ *cobra.Command, args []string) error {
+		p.Name = args[0]
+		if field, problem := pins.CheckWrite(p, expected); field != "" {
+			return usageError("%s: %s", map[string]string{pins.FieldName: "pin name", pins.FieldDigest: "--digest",
+				pins.FieldSourceSHA: "--source-sha", pins.FieldExpected: "--expect"}[field], problem)
+		}
+		return nil
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&p.Digest, "digest", "", "image `DIGEST` (sha256:…)")
@@ -133,101 +138,12 @@ changes nothing.`,
 	return cmd
 }
 
-func newPinGetCmd(io IO, f *pinFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "get NAME",
-		Short: "Print a pin",
-		Args:  exactArgs(1, "a pin NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := f.open(cmd.Context(), io)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			p, err := store.Get(cmd.Context(), args[0])
-			if err != nil {
-				return fmt.Errorf("pin %s: %w", args[0], notFound(err))
-			}
-			return f.printPin(io, p)
-		},
-	}
-}
-
-func newPinListCmd(io IO, f *pinFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "list",
-		Short: "List every pin",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, err := f.open(cmd.Context(), io)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			ps, err := store.List(cmd.Context())
-			if err != nil {
-				return fmt.Errorf("listing pins: %w", err)
-			}
-			if ps == nil {
-				ps = []pins.Pin{}
-			}
-			if f.output == formatJSON {
-				return writeJSON(io, server.ListResponse{Pins: ps})
-			}
-			return pins.WriteTable(io.Out, ps)
-		},
-	}
-}
-
-func newPinHistoryCmd(io IO, f *pinFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "history NAME",
-		Short: "Print every change of a pin, oldest first",
-		Args:  exactArgs(1, "a pin NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := f.open(cmd.Context(), io)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			changes, err := store.History(cmd.Context(), args[0])
-			if err != nil {
-				return fmt.Errorf("history of pin %s: %w", args[0], notFound(err))
-			}
-			if f.output == formatJSON {
-				return writeJSON(io, server.HistoryResponse{Name: args[0], Changes: changes})
-			}
-			return pins.WriteHistory(io.Out, changes)
-		},
-	}
-}
-
-func newPinDeleteCmd(io IO, f *pinFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "delete NAME",
-		Short: "Delete a pin (its history stays)",
-		Args:  exactArgs(1, "a pin NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := f.open(cmd.Context(), io)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			if err := store.Delete(cmd.Context(), args[0], localUser(io)); err != nil {
-				return fmt.Errorf("deleting pin %s: %w", args[0], notFound(err))
-			}
-			_, err = fmt.Fprintf(io.Err, "deleted pin %s\n", args[0])
-			return err
-		},
-	}
-}
-
 // printPin writes p as -o asks: JSON, or a "field: value" line per field.
-func (f *pinFlags) printPin(io IO, p pins.Pin) error {
-	if f.output == formatJSON {
-		return writeJSON(io, p)
+func (f *pinFlags) printPin(p pins.Pin) error {
+	if f.output == report.JSON {
+		return report.WriteJSON(f.io.Out, p)
 	}
-	return pins.WriteDetail(io.Out, p)
+	return pins.WriteDetail(f.io.Out, p)
 }
 
 // notFound leaves only the store's sentinel message of a missing pin, which the caller

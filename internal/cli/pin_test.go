@@ -30,7 +30,7 @@ func TestPinCommandsOnStore(t *testing.T) {
 		{"compare-and-swap", []string{"pin", "set", "api", "--digest", d2, "--source-sha", sha, "--expect", d1}, 0, "version:       2", ""},
 		{"stale compare-and-swap", []string{"pin", "set", "api", "--digest", d1, "--source-sha", sha, "--expect", d1}, 1, "", "compare-and-swap conflict, nothing changed: pin api does not hold " + d1},
 		{"list", []string{"pin", "list"}, 0, "api   " + d2, ""},
-		{"bad digest", []string{"pin", "set", "api", "--digest", "latest", "--source-sha", sha}, 2, "", "--digest \"latest\""},
+		{"bad digest", []string{"pin", "set", "api", "--digest", "latest", "--source-sha", sha}, 2, "", "--digest: must be sha256: and 64 lowercase hex digits, found \"latest\""},
 		{"bad output", []string{"pin", "list", "-o", "yaml"}, 2, "", "--output"},
 		{"delete", []string{"pin", "delete", "api"}, 0, "", "deleted pin api"},
 		{"get deleted", []string{"pin", "get", "api"}, 1, "", "pin api: pin not found"},

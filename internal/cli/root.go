@@ -85,22 +85,20 @@ func Run(ctx context.Context, args []string, io IO) int {
 	if err == nil {
 		return ExitOK
 	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(io.Err, "shipshape: %v\n", ee.err)
-			if ee.code == ExitUsage {
-				fmt.Fprintln(io.Err, "Run 'shipshape --help' for usage.")
-			}
+	ee, ok := errors.AsType[*exitError](err)
+	if !ok {
+		ee = &exitError{code: ExitError, err: err}
+		if isUsage(err) {
+			ee.code = ExitUsage
 		}
-		return ee.code
 	}
-	fmt.Fprintf(io.Err, "shipshape: %v\n", err)
-	if isUsage(err) {
-		fmt.Fprintln(io.Err, "Run 'shipshape --help' for usage.")
-		return ExitUsage
+	if ee.err != nil {
+		fmt.Fprintf(io.Err, "shipshape: %v\n", ee.err)
+		if ee.code == ExitUsage {
+			fmt.Fprintln(io.Err, "Run 'shipshape --help' for usage.")
+		}
 	}
-	return ExitError
+	return ee.code
 }
 
 // isUsage recognises cobra's own argument and command errors.
@@ -116,19 +114,13 @@ func isUsage(err error) bool {
 
 // NewRoot builds the shipshape command tree.
 func NewRoot(io IO) *cobra.Command {
-	root := &cobra.Command{
-		Use:   "shipshape",
-		Short: "Keep container registries lean, cheap and safe",
-		Long: `shipshape speaks Amazon ECR lifecycle-policy JSON exactly: it validates and lints policies,
-evaluates them with ECR's own semantics, and plans what they would remove from a repository,
-explaining every decision and what it reclaims. It reads repositories from any OCI
-Distribution registry or from files, and applies plans by safe client-side deletion.
-
-Exit codes: 0 success, 1 error, 2 usage error, 3 plan --detailed-exitcode found changes.`,
+	root := describe(&cobra.Command{
+		Use:           "shipshape",
+		Short:         "Keep container registries lean, cheap and safe",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version(),
-	}
+	}, "root")
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
@@ -143,7 +135,7 @@ func newVersionCmd(io IO) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the shipshape version",
-		Args:  noArgs,
+		Args:  argCount(0, 0, "takes no arguments"),
 		RunE: func(*cobra.Command, []string) error {
 			_, err := fmt.Fprintf(io.Out, "shipshape %s\n", version())
 			return err
@@ -158,27 +150,12 @@ func version() string {
 	return "dev"
 }
 
-// noArgs and friends turn cobra's argument checks into usage errors.
-func noArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return usageError("%s takes no arguments, got %q", cmd.CommandPath(), args)
-	}
-	return nil
-}
-
-func minArgs(n int, what string) cobra.PositionalArgs {
+// argCount turns cobra's argument checks into usage errors: a command takes from min to
+// max arguments (max -1: no limit), and needs what.
+func argCount(min, max int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) < n {
-			return usageError("%s needs %s", cmd.CommandPath(), what)
-		}
-		return nil
-	}
-}
-
-func exactArgs(n int, what string) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
-			return usageError("%s needs %s", cmd.CommandPath(), what)
+		if len(args) < min || (max >= 0 && len(args) > max) {
+			return usageError("%s %s, got %d", cmd.CommandPath(), what, len(args))
 		}
 		return nil
 	}

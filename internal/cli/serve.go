@@ -7,6 +7,7 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/pins"
+	pinstore "github.com/shipshape-dev/shipshape/internal/pins/store"
 	"github.com/shipshape-dev/shipshape/internal/server"
 )
 
@@ -18,20 +19,19 @@ func newServeCmd(io IO) *cobra.Command {
 		listen, dsn, tokenFile, mode string
 		insecure                     bool
 	)
-	cmd := &cobra.Command{
+	cmd := describe(&cobra.Command{
 		Use:   "serve",
 		Short: "Serve the pin API over HTTP",
-		Long:  help("serve"),
-		Args:  noArgs,
+		Args:  argCount(0, 0, "takes no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return usage(lifecycle.Serve(cmd.Context(), lifecycle.ServeRequest{
 				Listen: listen, Mode: mode, Insecure: insecure,
 				EnvToken: io.Getenv(envAPIToken), TokenFile: tokenFile,
-				OpenStore: func(ctx context.Context) (pins.Store, error) { return openPinStore(ctx, dsn) },
+				OpenStore: func(ctx context.Context) (pins.Store, error) { return pinstore.Open(ctx, dsn) },
 				Log:       io.Err,
 			}))
 		},
-	}
+	}, "serve")
 	fs := cmd.Flags()
 	fs.StringVar(&listen, "listen", "127.0.0.1:8080", "`ADDRESS` to listen on; port 0 picks a free one")
 	fs.StringVar(&dsn, "store", "", "pin store `DSN`: sqlite://PATH or postgres://USER@HOST/DB (default sqlite:// in $XDG_DATA_HOME/shipshape/pins.db)")

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/report"
 )
 
 // WriteJSON writes the rows and the sources that failed as an indented JSON object
@@ -58,4 +59,12 @@ func WriteTable(w io.Writer, rows []Row) error {
 	}
 	fmt.Fprintln(bw, ".")
 	return bw.Flush()
+}
+
+// Write writes the rows and failures in format: report.Table or report.JSON.
+func Write(w io.Writer, rows []Row, failures []string, format string) error {
+	if format == report.JSON {
+		return WriteJSON(w, rows, failures)
+	}
+	return WriteTable(w, rows)
 }

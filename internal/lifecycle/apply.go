@@ -30,8 +30,10 @@ type ApplyRequest struct {
 	Saved  *plan.Saved
 	// MaxPlanAge refuses a saved plan made longer ago; 0 means no limit.
 	MaxPlanAge time.Duration
-	// Journal is the journal's path; "" means JournalPath's default.
+	// Journal is the journal's path; "" means JournalPath's default under Getenv (nil:
+	// the process's environment).
 	Journal string
+	Getenv  func(string) string
 	// Force applies a plan over the blast-radius limit (never one that is blocked).
 	Force bool
 	// BatchSize and Concurrency tune the run; 0 means the target's and apply's defaults.
@@ -86,13 +88,17 @@ func Apply(ctx context.Context, req ApplyRequest) (*ApplyOutcome, error) {
 				age.Round(time.Minute), s.CreatedAt.Format(time.RFC3339), req.MaxPlanAge)
 		}
 		if t.Host != s.Host || t.Repo != s.Repository {
-			return nil, fmt.Errorf("the saved plan is for %s, not %s", s.Ref(), t.Ref)
+			return nil, fmt.Errorf("the saved plan is for %s, not %s; plan %s again", s.Ref(), t.Ref, t.Ref)
 		}
 	}
 	journal := req.Journal
 	if journal == "" {
 		var err error
-		if journal, err = JournalPath(os.Getenv, t.Host, t.Repo); err != nil {
+		getenv := req.Getenv
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		if journal, err = JournalPath(getenv, t.Host, t.Repo); err != nil {
 			return nil, err
 		}
 	}

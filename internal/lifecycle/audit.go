@@ -2,8 +2,11 @@ package lifecycle
 
 import (
 	"context"
+	"fmt"
+	"io"
 
 	"github.com/shipshape-dev/shipshape/internal/audit"
+	"github.com/shipshape-dev/shipshape/internal/inuse"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/registry/ecr"
@@ -20,7 +23,15 @@ type Audited struct {
 // --policy and plan give the same figures.
 type AuditRequest struct {
 	Repositories []Audited
-	Inputs       *Inputs
+	// Refs are more repositories to read through Open (then handed to Opened, when set),
+	// and Files more inventories to read from files ("-": Stdin); in this order, after
+	// Repositories.
+	Refs   []string
+	Open   func(ctx context.Context, ref string) (*Target, error)
+	Opened func(*Target)
+	Files  []string
+	Stdin  io.Reader
+	Inputs *Inputs
 	// Policy, when set, is planned over each repository to report what it reclaims.
 	Policy *policy.Policy
 	// AWS is the account the ecs and lambda in-use sources use.
@@ -30,8 +41,30 @@ type AuditRequest struct {
 	Warn func(string)
 }
 
-// Audit reports on each repository, in the order given.
-func Audit(ctx context.Context, req AuditRequest) []audit.Report {
+// Audit reads the repositories and reports on each, in the order given.
+func Audit(ctx context.Context, req AuditRequest) ([]audit.Report, error) {
+	for _, ref := range req.Refs {
+		t, err := req.Open(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		inv, err := t.Reg.Inventory(ctx, t.Repo)
+		if req.Opened != nil {
+			req.Opened(t)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", t.Ref, err)
+		}
+		req.Repositories = append(req.Repositories, Audited{Inventory: inv, Host: t.Host, Repo: t.Repo})
+	}
+	for _, name := range req.Files {
+		inv, err := ReadInventory(req.Stdin, name)
+		if err != nil {
+			return nil, err
+		}
+		host, repo := inuse.SplitRepository(inv.Repository)
+		req.Repositories = append(req.Repositories, Audited{Inventory: inv, Host: host, Repo: repo})
+	}
 	in := req.Inputs
 	opts := audit.Options{PricePerGBMonth: in.Options.PricePerGBMonth, Safety: in.Options.Safety, Policy: req.Policy, Now: in.Now}
 	var running Running
@@ -48,11 +81,11 @@ func Audit(ctx context.Context, req AuditRequest) []audit.Report {
 		if len(in.InUse) > 0 {
 			for _, p := range running.Protect(r.Host, r.Repo, r.Inventory, &o.Safety) {
 				if req.Warn != nil {
-					req.Warn(p)
+					req.Warn(inUseWarning(p))
 				}
 			}
 		}
 		reports[i] = audit.Audit(r.Inventory, o)
 	}
-	return reports
+	return reports, nil
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/shipshape-dev/shipshape/internal/apply"
 	"github.com/shipshape-dev/shipshape/internal/config"
@@ -41,11 +39,13 @@ type Target struct {
 	Host, Repo, Ref string
 	// Batch is how many deletions apply sends between two re-checks.
 	Batch int
-	stats func() string
+	// requests counts what Reg sends.
+	requests *registry.Counter
 }
 
-// Stats says how many requests the client made.
-func (t *Target) Stats() string { return t.stats() }
+// Stats says how many requests the client made, by kind, with their retries and cache
+// hits.
+func (t *Target) Stats() string { return t.requests.Snapshot().String() }
 
 // ecrBatch is apply's batch on ECR: BatchDeleteImage takes at most 100 images a call.
 const ecrBatch = 100
@@ -93,16 +93,12 @@ func Open(ctx context.Context, ref string, cfg *config.Config, o RegistryOptions
 			rps = -1
 		}
 	}
-	c, err := oci.New(host, oci.Options{Insecure: o.Insecure, CacheDir: cacheDir, Concurrency: o.Concurrency, RequestsPerSecond: rps, Progress: o.Progress})
+	requests := &registry.Counter{}
+	c, err := oci.New(host, oci.Options{Insecure: o.Insecure, CacheDir: cacheDir, Concurrency: o.Concurrency, RequestsPerSecond: rps, Progress: o.Progress, Counter: requests})
 	if err != nil {
 		return nil, err
 	}
-	stats := func() string {
-		s := c.Stats()
-		return fmt.Sprintf("%d requests (%d tag list pages, %d manifest GETs, %d manifest HEADs, %d blob GETs, %d referrers, %d deletes, %d other), %d retries, %d cache hits",
-			s.Requests(), s.TagListPages, s.ManifestGETs, s.ManifestHEADs, s.BlobGETs, s.Referrers, s.Deletes, s.Other, s.Retries, s.CacheHits)
-	}
-	return &Target{Reg: c, stats: stats, Host: host, Repo: repo, Ref: host + "/" + repo, Batch: apply.DefaultBatchSize}, nil
+	return &Target{Reg: c, requests: requests, Host: host, Repo: repo, Ref: host + "/" + repo, Batch: apply.DefaultBatchSize}, nil
 }
 
 // openECR connects to an ECR registry. A registry of shipshape.yaml with the same account
@@ -126,20 +122,10 @@ func openECR(ctx context.Context, cfg *config.Config, o RegistryOptions, host, a
 			*set.dst = *set.flag
 		}
 	}
-	c, err := ecr.Dial(ctx, acct, ecr.Options{RegistryID: account, Host: host, Layers: o.Layers})
+	requests := &registry.Counter{}
+	c, err := ecr.Dial(ctx, acct, ecr.Options{RegistryID: account, Host: host, Layers: o.Layers, Counter: requests})
 	if err != nil {
 		return nil, err
 	}
-	stats := func() string {
-		calls := c.Calls()
-		ops := make([]string, 0, len(calls))
-		total := 0
-		for op, n := range calls {
-			ops = append(ops, fmt.Sprintf("%d %s", n, op))
-			total += n
-		}
-		slices.Sort(ops)
-		return fmt.Sprintf("%d ECR API calls (%s)", total, strings.Join(ops, ", "))
-	}
-	return &Target{Reg: c, stats: stats, Host: host, Repo: repo, Ref: host + "/" + repo, Batch: ecrBatch}, nil
+	return &Target{Reg: c, requests: requests, Host: host, Repo: repo, Ref: host + "/" + repo, Batch: ecrBatch}, nil
 }

@@ -60,7 +60,7 @@ func Plan(ctx context.Context, req PlanRequest) (*PlanOutcome, error) {
 	if len(in.InUse) > 0 {
 		for _, p := range ListInUse(ctx, in.InUse, accountFor(req.AWS, host)).Protect(host, repo, inv, &opts.Safety) {
 			if req.Warn != nil {
-				req.Warn(p)
+				req.Warn(inUseWarning(p))
 			}
 		}
 	}
@@ -86,4 +86,10 @@ func Plan(ctx context.Context, req PlanRequest) (*PlanOutcome, error) {
 		out.Plan.ECRPreview = &c
 	}
 	return out, nil
+}
+
+// inUseWarning says that what runs is not known completely, as plan and audit warn (apply
+// refuses then).
+func inUseWarning(problem string) string {
+	return "in use: " + problem + "; what runs there is not known completely, and apply will refuse"
 }

@@ -128,3 +128,43 @@ func ValidSourceSHA(s string) bool { return shaRE.MatchString(s) }
 // ValidName reports whether n is a pin name: 1–128 letters, digits, '.', '_', '-' and '/',
 // starting with a letter or digit.
 func ValidName(n string) bool { return nameRE.MatchString(n) }
+
+// The fields of a pin write that CheckWrite names.
+const (
+	FieldName      = "name"
+	FieldDigest    = "digest"
+	FieldSourceSHA = "sourceSha"
+	FieldExpected  = "expected"
+)
+
+// CheckWrite checks what a client asks Set to store: the name, digest and source SHA, all
+// required, and the digest a compare-and-swap expects, when given. It returns the first
+// field at fault (one of the Field constants) and what is wrong with it, or "" and "".
+func CheckWrite(p Pin, expected string) (field, problem string) {
+	switch {
+	case p.Name == "":
+		return FieldName, "required"
+	case !ValidName(p.Name):
+		return FieldName, "must be 1 to 128 letters, digits, '.', '_', '-' or '/', starting with a letter or digit; found " + Quote(p.Name)
+	case p.Digest == "":
+		return FieldDigest, "required"
+	case !ValidDigest(p.Digest):
+		return FieldDigest, "must be sha256: and 64 lowercase hex digits, found " + Quote(p.Digest)
+	case p.SourceSHA == "":
+		return FieldSourceSHA, "required"
+	case !ValidSourceSHA(p.SourceSHA):
+		return FieldSourceSHA, "must be a full commit SHA, 40 lowercase hex digits, found " + Quote(p.SourceSHA)
+	case expected != "" && !ValidDigest(expected):
+		return FieldExpected, "must be sha256: and 64 lowercase hex digits, found " + Quote(expected)
+	}
+	return "", ""
+}
+
+// Quote quotes s for a message, cut to 80 bytes: a client's value may be anything.
+func Quote(s string) string {
+	const limit = 80
+	if len(s) > limit {
+		s = s[:limit] + "…"
+	}
+	return fmt.Sprintf("%q", s)
+}

@@ -352,3 +352,23 @@ func sizeText(it Item) string {
 	}
 	return report.Bytes(it.SizeBytes)
 }
+
+// Write writes the plan in format: report.Table (coloured when color), report.JSON or
+// report.Markdown.
+func Write(w io.Writer, p *Plan, format string, color bool) error {
+	switch format {
+	case report.JSON:
+		return WriteJSON(w, p)
+	case report.Markdown:
+		return WriteMarkdown(w, p)
+	}
+	return WriteTable(w, p, color)
+}
+
+// WriteUnreadable writes one line per manifest that could not be read: its digest, tags and
+// why.
+func WriteUnreadable(w io.Writer, us []inventory.Unreadable) {
+	for _, u := range us {
+		fmt.Fprintf(w, "unreadable: %s%s: %s\n", u.Digest, report.TagList(u.Tags), u.Reason)
+	}
+}

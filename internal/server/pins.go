@@ -84,21 +84,9 @@ func (s *server) postRuntimePin(w http.ResponseWriter, r *http.Request) error {
 
 // setPin validates, verifies and stores p.
 func (s *server) setPin(ctx context.Context, p pins.Pin, expected string, f fields) (pins.Pin, error) {
-	switch {
-	case p.Name == "":
-		return pins.Pin{}, invalid(f.name, "required")
-	case !pins.ValidName(p.Name):
-		return pins.Pin{}, invalid(f.name, "must be 1 to 128 letters, digits, '.', '_', '-' or '/', starting with a letter or digit; found %s", quote(p.Name))
-	case p.Digest == "":
-		return pins.Pin{}, invalid(f.digest, "required")
-	case !pins.ValidDigest(p.Digest):
-		return pins.Pin{}, invalid(f.digest, "must be sha256: and 64 lowercase hex digits, found %s", quote(p.Digest))
-	case p.SourceSHA == "":
-		return pins.Pin{}, invalid(f.sourceSHA, "required")
-	case !pins.ValidSourceSHA(p.SourceSHA):
-		return pins.Pin{}, invalid(f.sourceSHA, "must be a full commit SHA, 40 lowercase hex digits, found %s", quote(p.SourceSHA))
-	case expected != "" && !pins.ValidDigest(expected):
-		return pins.Pin{}, invalid(f.expected, "must be sha256: and 64 lowercase hex digits, found %s", quote(expected))
+	if field, problem := pins.CheckWrite(p, expected); field != "" {
+		return pins.Pin{}, invalid(map[string]string{pins.FieldName: f.name, pins.FieldDigest: f.digest,
+			pins.FieldSourceSHA: f.sourceSHA, pins.FieldExpected: f.expected}[field], "%s", problem)
 	}
 	if p.Repository != "" {
 		if _, _, err := registry.ParseReference(p.Repository); err != nil {
@@ -241,7 +229,7 @@ func (s *server) countPins(ctx context.Context) (int, error) {
 func pathName(r *http.Request) (string, error) {
 	name := r.PathValue("name")
 	if !pins.ValidName(name) {
-		return "", invalid("name", "must be 1 to 128 letters, digits, '.', '_', '-' or '/', starting with a letter or digit; found %s", quote(name))
+		return "", invalid("name", "must be 1 to 128 letters, digits, '.', '_', '-' or '/', starting with a letter or digit; found %s", pins.Quote(name))
 	}
 	return name, nil
 }
@@ -284,13 +272,4 @@ func decode(r *http.Request, dst any) error {
 		return invalid(strings.Trim(field, `"`), "unknown field")
 	}
 	return invalid("", "%v", err)
-}
-
-// quote quotes a value for an error message, cut short when long.
-func quote(s string) string {
-	const limit = 80
-	if len(s) > limit {
-		s = s[:limit] + "…"
-	}
-	return fmt.Sprintf("%q", s)
 }

@@ -129,3 +129,15 @@ func colorOf(s Status) string {
 	}
 	return ""
 }
+
+// Write writes the report in format: report.Table (coloured when color), report.JSON or
+// report.Markdown.
+func Write(w io.Writer, r Report, format string, color bool) error {
+	switch format {
+	case report.JSON:
+		return WriteJSON(w, r)
+	case report.Markdown:
+		return WriteMarkdown(w, r)
+	}
+	return WriteTable(w, r, color)
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+
+	"github.com/shipshape-dev/shipshape/internal/report"
 )
 
 // Report is the label check of one image (shipshape labels check).
@@ -76,4 +78,12 @@ func WriteTable(w io.Writer, r *Report) error {
 	}
 	_, err := fmt.Fprintf(w, "%d label problem(s)\n", len(r.Problems))
 	return err
+}
+
+// Write writes the report in format: report.Table or report.JSON.
+func Write(w io.Writer, r *Report, format string) error {
+	if format == report.JSON {
+		return WriteJSON(w, r)
+	}
+	return WriteTable(w, r)
 }

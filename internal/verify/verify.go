@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/pins"
 	"github.com/shipshape-dev/shipshape/internal/registry"
 	"github.com/shipshape-dev/shipshape/internal/registry/oci"
 )
@@ -222,4 +223,22 @@ func SplitImage(image string) (repository, tag, digest string) {
 		return image[:i], image[i+1:], ""
 	}
 	return image, "latest", ""
+}
+
+// ParseCheck checks the arguments of a label check: an image as for docker pull (see
+// SplitImage) and the commit it must be built from ("" for any, any case). It returns the
+// image's parts and the revision in lowercase.
+func ParseCheck(image, revision string) (repository, tag, digest, rev string, err error) {
+	rev = strings.ToLower(revision)
+	if rev != "" && !pins.ValidSourceSHA(rev) {
+		return "", "", "", "", fmt.Errorf("--revision %q: want a full commit SHA, 40 hex digits", revision)
+	}
+	repository, tag, digest = SplitImage(image)
+	if _, _, err := registry.ParseReference(repository); err != nil {
+		return "", "", "", "", err
+	}
+	if digest != "" && !pins.ValidDigest(digest) {
+		return "", "", "", "", fmt.Errorf("image digest %q: want sha256: and 64 lowercase hex digits", digest)
+	}
+	return repository, tag, digest, rev, nil
 }

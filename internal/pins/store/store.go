@@ -30,8 +30,15 @@ const (
 //   - postgres://… or postgresql://…: a PostgreSQL database, in pgx's URL form (search_path,
 //     sslmode, pool_max_conns and the other connection parameters as query parameters).
 //
-// Errors show dsn with its password hidden.
+// An empty dsn means DefaultDSN. Errors show dsn with its password hidden.
 func Open(ctx context.Context, dsn string) (pins.Store, error) {
+	if dsn == "" {
+		d, err := DefaultDSN()
+		if err != nil {
+			return nil, err
+		}
+		dsn = d
+	}
 	return open(ctx, dsn, false)
 }
 

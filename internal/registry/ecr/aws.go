@@ -3,6 +3,7 @@ package ecr
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"regexp"
 	"time"
 
@@ -12,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	ecrsdk "github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/shipshape-dev/shipshape/internal/registry"
 )
 
 // Account says how to reach one ECR registry: where, and as whom.
@@ -94,11 +97,42 @@ func ParseHost(host string) (account, region string, ok bool) {
 }
 
 // Dial loads the AWS configuration of a (see LoadAWSConfig) and returns a client of the
-// registry it names.
+// registry it names, as NewFromConfig does.
 func Dial(ctx context.Context, a Account, opts Options) (*Client, error) {
 	cfg, err := LoadAWSConfig(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	return New(ecrsdk.NewFromConfig(cfg), opts), nil
+	return NewFromConfig(cfg, opts), nil
 }
+
+// NewFromConfig returns a client that calls ECR with an SDK client of cfg, whose HTTP
+// requests pass through opts.Counter (a new Counter when nil), so that Stats counts them.
+// The HTTP client the SDK would use keeps its settings (timeouts, transport); only the
+// ECR client's requests are counted, not those of cfg's credential providers (STS).
+func NewFromConfig(cfg aws.Config, opts Options) *Client {
+	if opts.Counter == nil {
+		opts.Counter = &registry.Counter{}
+	}
+	api := ecrsdk.NewFromConfig(cfg, func(o *ecrsdk.Options) {
+		// o.HTTPClient is resolved by now: cfg's, or the SDK's default with the timeouts
+		// of the defaults mode.
+		o.HTTPClient = countedClient{opts.Counter.Transport(sdkTransport{o.HTTPClient})}
+	})
+	return New(api, opts)
+}
+
+// sdkTransport is an AWS SDK HTTP client seen as an http.RoundTripper, for a Counter to
+// wrap. It sends each request once: the SDK's retries happen above it.
+type sdkTransport struct {
+	client aws.HTTPClient
+}
+
+func (t sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) { return t.client.Do(req) }
+
+// countedClient is an http.RoundTripper seen as an AWS SDK HTTP client.
+type countedClient struct {
+	rt http.RoundTripper
+}
+
+func (c countedClient) Do(req *http.Request) (*http.Response, error) { return c.rt.RoundTrip(req) }

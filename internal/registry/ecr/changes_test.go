@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	ecrsdk "github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
@@ -43,8 +42,8 @@ func TestDeleteBatch(t *testing.T) {
 	if left := s.Images("app"); len(left) != 0 {
 		t.Errorf("%d images left after DeleteBatch", len(left))
 	}
-	if got := c.Calls()["BatchDeleteImage"]; got != 3 {
-		t.Errorf("Calls()[BatchDeleteImage] = %d, want 3", got)
+	if diff := cmp.Diff(registry.Requests{ByKind: map[registry.Kind]int{"BatchDeleteImage": 3}}, c.Stats()); diff != "" {
+		t.Errorf("Stats() (-want +got):\n%s", diff)
 	}
 }
 
@@ -102,8 +101,8 @@ func TestDeleteBatchThrottled(t *testing.T) {
 	if n := s.Calls("BatchDeleteImage"); n != 3 {
 		t.Errorf("BatchDeleteImage requests = %d, want 3 (2 throttled, 1 retry that succeeded)", n)
 	}
-	if got := c.Calls()["BatchDeleteImage"]; got != 1 {
-		t.Errorf("Calls()[BatchDeleteImage] = %d, want 1 call", got)
+	if diff := cmp.Diff(registry.Requests{ByKind: map[registry.Kind]int{"BatchDeleteImage": 1}, Retries: 2}, c.Stats()); diff != "" {
+		t.Errorf("Stats() (-want +got), want 1 call retried twice:\n%s", diff)
 	}
 	if len(s.Images("app")) != 0 {
 		t.Errorf("images left after DeleteBatch")
@@ -147,7 +146,7 @@ func TestAssumedRole(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadAWSConfig() error = %v", err)
 	}
-	c := ecr.New(ecrsdk.NewFromConfig(cfg), ecr.Options{RegistryID: ecrtest.Account, Host: host})
+	c := ecr.NewFromConfig(cfg, ecr.Options{RegistryID: ecrtest.Account, Host: host})
 	if _, err := c.Inventory(t.Context(), "app"); err != nil {
 		t.Fatalf("Inventory() error = %v", err)
 	}
@@ -169,6 +168,10 @@ func TestAssumedRole(t *testing.T) {
 				t.Errorf("%s signed with %s, want the assumed role's key", op, k)
 			}
 		}
+	}
+	// The ECR calls are counted, not the credential provider's AssumeRole.
+	if diff := cmp.Diff(registry.Requests{ByKind: map[registry.Kind]int{"DescribeImages": 1, "BatchGetImage": 1, "BatchDeleteImage": 1}}, c.Stats()); diff != "" {
+		t.Errorf("Stats() (-want +got):\n%s", diff)
 	}
 }
 
@@ -252,7 +255,7 @@ func TestArchiveAndRestore(t *testing.T) {
 	if st := statusOf(); st != inventory.StatusActive {
 		t.Errorf("status once restored = %q, want ACTIVE", st)
 	}
-	if diff := cmp.Diff(map[string]int{"UpdateImageStorageClass": 3, "DescribeImages": 3, "BatchGetImage": 3}, c.Calls()); diff != "" {
-		t.Errorf("Calls() (-want +got):\n%s", diff)
+	if diff := cmp.Diff(registry.Requests{ByKind: map[registry.Kind]int{"UpdateImageStorageClass": 3, "DescribeImages": 3, "BatchGetImage": 3}}, c.Stats()); diff != "" {
+		t.Errorf("Stats() (-want +got):\n%s", diff)
 	}
 }

@@ -71,7 +71,6 @@ func (c *Client) DeleteBatch(ctx context.Context, repo string, digests []string)
 		for n, d := range batch {
 			ids[n] = types.ImageIdentifier{ImageDigest: aws.String(d)}
 		}
-		c.count("BatchDeleteImage")
 		out, err := c.api.BatchDeleteImage(ctx, &ecrsdk.BatchDeleteImageInput{
 			RegistryId:     c.registryID,
 			RepositoryName: aws.String(repo),
@@ -102,7 +101,6 @@ func (c *Client) Restore(ctx context.Context, repo, digest string) error {
 }
 
 func (c *Client) updateStorageClass(ctx context.Context, repo, digest string, class types.TargetStorageClass) error {
-	c.count("UpdateImageStorageClass")
 	_, err := c.api.UpdateImageStorageClass(ctx, &ecrsdk.UpdateImageStorageClassInput{
 		RegistryId:         c.registryID,
 		RepositoryName:     aws.String(repo),

@@ -15,9 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -78,6 +76,10 @@ type Options struct {
 	// ECR counts every manifest read as a pull and sets the image's lastRecordedPullTime,
 	// which sinceImagePulled rules measure from.
 	Layers bool
+	// Counter is what Stats reads. It counts the requests of the SDK client only when that
+	// client's HTTP traffic passes through it, as it does in a client from NewFromConfig
+	// or Dial. nil means a Counter of the Client's own.
+	Counter *registry.Counter
 }
 
 // Client is the ECR backend. It is safe for concurrent use.
@@ -89,12 +91,11 @@ type Client struct {
 	previewPoll    time.Duration
 	previewTimeout time.Duration
 	layers         bool
-
-	mu    sync.Mutex
-	calls map[string]int
+	requests       *registry.Counter
 }
 
-// New returns a backend that calls ECR through api.
+// New returns a backend that calls ECR through api. Its Stats counts nothing unless api's
+// HTTP client passes through opts.Counter: NewFromConfig builds such a client.
 func New(api API, opts Options) *Client {
 	c := &Client{
 		api:            api,
@@ -103,13 +104,16 @@ func New(api API, opts Options) *Client {
 		previewPoll:    opts.PreviewPoll,
 		previewTimeout: opts.PreviewTimeout,
 		layers:         opts.Layers,
-		calls:          make(map[string]int),
+		requests:       opts.Counter,
 	}
 	if opts.RegistryID != "" {
 		c.registryID = aws.String(opts.RegistryID)
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.requests == nil {
+		c.requests = &registry.Counter{}
 	}
 	if c.previewPoll <= 0 {
 		c.previewPoll = DefaultPreviewPoll
@@ -120,19 +124,9 @@ func New(api API, opts Options) *Client {
 	return c
 }
 
-// Calls returns how many calls the client has made, by ECR operation name
-// ("DescribeImages"). The SDK's retries of a call are not counted again.
-func (c *Client) Calls() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return maps.Clone(c.calls)
-}
-
-func (c *Client) count(op string) {
-	c.mu.Lock()
-	c.calls[op]++
-	c.mu.Unlock()
-}
+// Stats returns the ECR API calls the client has made, by operation name
+// ("DescribeImages"), and the SDK's retries of them: what its Counter counted.
+func (c *Client) Stats() registry.Requests { return c.requests.Snapshot() }
 
 // ecrError is an error from ECR that also matches one of the registry package's sentinels
 // under errors.Is. Its message is the SDK's.

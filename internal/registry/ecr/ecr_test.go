@@ -36,7 +36,7 @@ func open(t *testing.T, repo string) (*ecrtest.Server, *ecr.Client) {
 	t.Helper()
 	s := ecrtest.New(t)
 	s.CreateRepository(repo, ecrtest.Repo{})
-	return s, ecr.New(s.ECR(), ecr.Options{RegistryID: ecrtest.Account, Host: host, PreviewPoll: time.Millisecond, Layers: true})
+	return s, ecr.NewFromConfig(s.AWSConfig(), ecr.Options{RegistryID: ecrtest.Account, Host: host, PreviewPoll: time.Millisecond, Layers: true})
 }
 
 // desc is a descriptor of content, which the registry need not hold.
@@ -255,8 +255,8 @@ func TestInventory(t *testing.T) {
 			t.Errorf("%s was not read with BatchGetImage", st.Digest)
 		}
 	}
-	if diff := cmp.Diff(map[string]int{"DescribeImages": 1, "BatchGetImage": 1}, c.Calls()); diff != "" {
-		t.Errorf("Calls() (-want +got):\n%s", diff)
+	if diff := cmp.Diff(registry.Requests{ByKind: map[registry.Kind]int{"DescribeImages": 1, "BatchGetImage": 1}}, c.Stats()); diff != "" {
+		t.Errorf("Stats() (-want +got):\n%s", diff)
 	}
 }
 
@@ -283,8 +283,8 @@ func TestInventoryPages(t *testing.T) {
 	if got := s.Calls("BatchGetImage"); got != 25 {
 		t.Errorf("BatchGetImage calls = %d, want 25 (100 manifests a call)", got)
 	}
-	if diff := cmp.Diff(map[string]int{"DescribeImages": 3, "BatchGetImage": 25}, c.Calls()); diff != "" {
-		t.Errorf("Calls() (-want +got):\n%s", diff)
+	if diff := cmp.Diff(registry.Requests{ByKind: map[registry.Kind]int{"DescribeImages": 3, "BatchGetImage": 25}}, c.Stats()); diff != "" {
+		t.Errorf("Stats() (-want +got):\n%s", diff)
 	}
 }
 

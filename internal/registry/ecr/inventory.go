@@ -109,7 +109,7 @@ func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Invento
 	if c.host != "" {
 		inv.Repository = c.host + "/" + repo
 	}
-	c.log.Debug("inventory", "repository", inv.Repository, "images", len(images), "manifests", len(got), "calls", c.Calls())
+	c.log.Debug("inventory", "repository", inv.Repository, "images", len(images), "manifests", len(got), "requests", c.Stats())
 	return inv, nil
 }
 
@@ -158,7 +158,6 @@ func (c *Client) describeAll(ctx context.Context, repo string, filter *types.Des
 		if page == MaxDescribeImagesPages {
 			return nil, fmt.Errorf("listing images of %s: more than %d pages", repo, MaxDescribeImagesPages)
 		}
-		c.count("DescribeImages")
 		out, err := c.api.DescribeImages(ctx, in)
 		if err != nil {
 			return nil, callError("listing images of", repo, err)
@@ -219,7 +218,6 @@ func (c *Client) getManifests(ctx context.Context, repo string, digests []string
 			for n, d := range batch {
 				ids[n] = types.ImageIdentifier{ImageDigest: aws.String(d)}
 			}
-			c.count("BatchGetImage")
 			out, err := c.api.BatchGetImage(gctx, &ecrsdk.BatchGetImageInput{
 				RegistryId:         c.registryID,
 				RepositoryName:     aws.String(repo),
@@ -293,7 +291,6 @@ func (c *Client) Tags(ctx context.Context, repo string) (map[string]string, erro
 // and times are left empty. Reading the manifest counts as a pull (see the package
 // documentation).
 func (c *Client) Manifest(ctx context.Context, repo, digest string) (inventory.Image, error) {
-	c.count("DescribeImages")
 	out, err := c.api.DescribeImages(ctx, &ecrsdk.DescribeImagesInput{
 		RegistryId:     c.registryID,
 		RepositoryName: aws.String(repo),

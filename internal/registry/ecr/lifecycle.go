@@ -27,7 +27,6 @@ const (
 // its rules reordered by priority, so compare it with what was put in normalised form
 // (policy.Equal). A repository without a policy is ErrNotFound.
 func (c *Client) LifecyclePolicy(ctx context.Context, repo string) (string, error) {
-	c.count("GetLifecyclePolicy")
 	out, err := c.api.GetLifecyclePolicy(ctx, &ecrsdk.GetLifecyclePolicyInput{
 		RegistryId:     c.registryID,
 		RepositoryName: aws.String(repo),
@@ -40,7 +39,6 @@ func (c *Client) LifecyclePolicy(ctx context.Context, repo string) (string, erro
 
 // PutLifecyclePolicy sets repo's lifecycle policy to text, which ECR validates.
 func (c *Client) PutLifecyclePolicy(ctx context.Context, repo, text string) error {
-	c.count("PutLifecyclePolicy")
 	_, err := c.api.PutLifecyclePolicy(ctx, &ecrsdk.PutLifecyclePolicyInput{
 		RegistryId:          c.registryID,
 		RepositoryName:      aws.String(repo),
@@ -71,7 +69,6 @@ func (c *Client) PreviewLifecyclePolicy(ctx context.Context, repo, text string) 
 		start.LifecyclePolicyText = aws.String(text)
 	}
 	for {
-		c.count("StartLifecyclePolicyPreview")
 		_, err := c.api.StartLifecyclePolicyPreview(ctx, start)
 		if err == nil {
 			break
@@ -93,7 +90,6 @@ func (c *Client) PreviewLifecyclePolicy(ctx context.Context, repo, text string) 
 	}
 	var results []registry.PreviewResult
 	for page := 0; ; {
-		c.count("GetLifecyclePolicyPreview")
 		out, err := c.api.GetLifecyclePolicyPreview(ctx, get)
 		if err != nil {
 			return nil, callError("reading the lifecycle policy preview of", repo, err)

@@ -47,7 +47,7 @@ func (c *Client) newReader(r *repository) *reader {
 func (rd *reader) manifest(ctx context.Context, d digest.Digest) ([]byte, string, error) {
 	if rd.c.cache != nil {
 		if b, ok := rd.c.cache.get(kindManifest, d, MaxManifestBytes); ok {
-			rd.c.stats.cacheHits.Add(1)
+			rd.c.requests.CacheHit()
 			return b, "", nil
 		}
 	}
@@ -96,7 +96,7 @@ func (e *tooLargeError) reason() string {
 func (rd *reader) config(ctx context.Context, desc ocispec.Descriptor) ([]byte, error) {
 	if rd.c.cache != nil {
 		if b, ok := rd.c.cache.get(kindConfig, desc.Digest, MaxConfigBytes); ok {
-			rd.c.stats.cacheHits.Add(1)
+			rd.c.requests.CacheHit()
 			return b, nil
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
+	shipreg "github.com/shipshape-dev/shipshape/internal/registry"
 	"github.com/shipshape-dev/shipshape/internal/registry/registrytest"
 )
 
@@ -69,7 +70,7 @@ func TestCache(t *testing.T) {
 			// A first run GETs each tag's manifest (so a manifest with two tags twice), then
 			// each other manifest and each image config once.
 			s := cold.Stats()
-			if s.ManifestHEADs != 0 || s.ManifestGETs != len(first.Images)+tags-tagged || s.BlobGETs == 0 || s.CacheHits != 0 {
+			if s.ByKind[shipreg.KindManifestHEAD] != 0 || s.ByKind[shipreg.KindManifestGET] != len(first.Images)+tags-tagged || s.ByKind[shipreg.KindBlobGET] == 0 || s.CacheHits != 0 {
 				t.Errorf("first Inventory() Stats = %+v, want no HEADs and %d manifest GETs", s, len(first.Images)+tags-tagged)
 			}
 			if n := len(progress); n < 2 || progress[n-2] != progress[n-1] || progress[n-1] != len(first.Images) {
@@ -87,9 +88,12 @@ func TestCache(t *testing.T) {
 			}
 			// One tag list, one HEAD per tag and the referrers probe; with the referrers
 			// API, one referrers request per manifest too.
-			want := Stats{TagListPages: 1, ManifestHEADs: tags, Referrers: 1, CacheHits: warm.Stats().CacheHits}
+			want := shipreg.Requests{
+				ByKind:    map[shipreg.Kind]int{shipreg.KindTagList: 1, shipreg.KindManifestHEAD: tags, shipreg.KindReferrers: 1},
+				CacheHits: warm.Stats().CacheHits,
+			}
 			if reg.referrersAPI {
-				want.Referrers += len(first.Images)
+				want.ByKind[shipreg.KindReferrers] += len(first.Images)
 			}
 			if diff := cmp.Diff(want, warm.Stats()); diff != "" {
 				t.Errorf("second Inventory() Stats (-want +got):\n%s", diff)
@@ -128,7 +132,7 @@ func TestCacheIgnoresDamagedEntries(t *testing.T) {
 	if diff := cmp.Diff(first, second, ignoreCapture); diff != "" {
 		t.Errorf("Inventory() with a damaged cache (-want +got):\n%s", diff)
 	}
-	if s := c.Stats(); s.CacheHits != 0 || s.ManifestGETs+s.BlobGETs != damaged {
+	if s := c.Stats(); s.CacheHits != 0 || s.ByKind[shipreg.KindManifestGET]+s.ByKind[shipreg.KindBlobGET] != damaged {
 		t.Errorf("Inventory() with a damaged cache Stats = %+v, want no cache hits and %d GETs", s, damaged)
 	}
 }

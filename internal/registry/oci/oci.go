@@ -105,6 +105,9 @@ type Options struct {
 	Transport http.RoundTripper
 	// Logger receives debug messages and warnings; nil discards them.
 	Logger *slog.Logger
+	// Counter counts the requests the Client sends and its cache hits, with those of any
+	// other client it is given to; nil means a Counter of the Client's own. Stats reads it.
+	Counter *shipreg.Counter
 	// Progress, if set, is called as Inventory reads manifests, with how many it has read
 	// and how many it knows of so far. Calls never overlap.
 	Progress func(done, total int)
@@ -119,7 +122,7 @@ type Client struct {
 	host        string
 	plainHTTP   bool
 	http        *auth.Client
-	stats       *counters
+	requests    *shipreg.Counter
 	cache       *store // nil without CacheDir
 	log         *slog.Logger
 	progress    func(done, total int)
@@ -173,15 +176,20 @@ func New(host string, opts Options) (*Client, error) {
 		now = time.Now
 	}
 
+	requests := opts.Counter
+	if requests == nil {
+		requests = &shipreg.Counter{}
+	}
+
 	// Requests pass, from the top: the auth client (tokens), request counting, retries
 	// (429 with Retry-After, 5xx, connection resets), the per-host rate limit (so that
-	// retries are limited too), attempt counting, and the base transport.
-	stats := &counters{}
-	var rt http.RoundTripper = &attemptCounter{next: base, stats: stats}
+	// retries are limited too), the counting of attempts after the first as retries, and
+	// the base transport.
+	rt := requests.Attempts(base)
 	if rps > 0 {
 		rt = newRateLimiter(rt, rps, concurrency)
 	}
-	rt = &requestCounter{next: retry.NewTransport(rt), stats: stats}
+	rt = requests.Transport(retry.NewTransport(rt))
 	client := &auth.Client{
 		Client:     &http.Client{Transport: rt, Timeout: RequestTimeout},
 		Credential: cred,
@@ -193,7 +201,7 @@ func New(host string, opts Options) (*Client, error) {
 		host:        host,
 		plainHTTP:   opts.Insecure || isLoopback(host),
 		http:        client,
-		stats:       stats,
+		requests:    requests,
 		log:         logger,
 		progress:    opts.Progress,
 		now:         now,
@@ -245,28 +253,9 @@ func (c *Client) repository(repo string) (*repository, error) {
 	return r, nil
 }
 
-// Stats counts the HTTP requests a Client has sent, by kind, and its cache hits.
-type Stats struct {
-	TagListPages  int // GET …/tags/list
-	ManifestGETs  int // GET …/manifests/<tag or digest>
-	ManifestHEADs int // HEAD …/manifests/<tag or digest>
-	BlobGETs      int // GET …/blobs/<digest> (image configs)
-	Referrers     int // GET …/referrers/<digest>, including the probe for the API
-	Deletes       int // DELETE …/manifests/<digest>
-	Other         int // everything else: tokens, pings, the pushes of a referrers index update
-	// Retries counts requests sent again after a 429, a 5xx or a broken connection.
-	Retries int
-	// CacheHits counts manifests and configs read from CacheDir instead of the registry.
-	CacheHits int
-}
-
-// Requests returns the number of requests sent, not counting retries.
-func (s Stats) Requests() int {
-	return s.TagListPages + s.ManifestGETs + s.ManifestHEADs + s.BlobGETs + s.Referrers + s.Deletes + s.Other
-}
-
-// Stats returns the counts since the Client was created.
-func (c *Client) Stats() Stats { return c.stats.snapshot() }
+// Stats returns the requests the Client has sent, by kind, their retries and its cache
+// hits: what its Counter counted.
+func (c *Client) Stats() shipreg.Requests { return c.requests.Snapshot() }
 
 // displayHost is the host as people write it in image references.
 func displayHost(host string) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 
+	shipreg "github.com/shipshape-dev/shipshape/internal/registry"
 	"github.com/shipshape-dev/shipshape/internal/registry/registrytest"
 )
 
@@ -100,8 +101,8 @@ func TestTagPaging(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("Tags() (-want +got):\n%s", diff)
 			}
-			if s := c.Stats(); s.TagListPages != tc.wantPages || s.ManifestHEADs != tc.tags {
-				t.Errorf("Tags() sent %d tag list requests and %d HEADs, want %d and %d", s.TagListPages, s.ManifestHEADs, tc.wantPages, tc.tags)
+			if s := c.Stats(); s.ByKind[shipreg.KindTagList] != tc.wantPages || s.ByKind[shipreg.KindManifestHEAD] != tc.tags {
+				t.Errorf("Tags() sent %d tag list requests and %d HEADs, want %d and %d", s.ByKind[shipreg.KindTagList], s.ByKind[shipreg.KindManifestHEAD], tc.wantPages, tc.tags)
 			}
 		})
 	}

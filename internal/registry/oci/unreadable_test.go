@@ -118,7 +118,7 @@ func TestUnreadableManifest(t *testing.T) {
 		if err != nil {
 			t.Fatalf("second Inventory() error = %v", err)
 		}
-		if s := c.Stats(); s.ManifestHEADs == 0 {
+		if s := c.Stats(); s.ByKind[registry.KindManifestHEAD] == 0 {
 			t.Errorf("second Inventory() Stats = %+v, want HEADs of the tags (a warm run)", s)
 		}
 		checkBlocked(t, inv, want)
