@@ -1,4 +1,5 @@
 # shipshape: run `make help` for the targets.
+SHELL     := /bin/bash
 GO        ?= go
 BIN       ?= bin/shipshape
 FUZZTIME  ?= 15s
@@ -10,9 +11,16 @@ EXAMPLE_NOW := 2026-06-01T12:00:00Z
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+LDFLAGS := -X github.com/shipshape-dev/shipshape/internal/cli.buildDate=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+
 .PHONY: build
 build: ## build bin/shipshape
-	$(GO) build -o $(BIN) ./cmd/shipshape
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/shipshape
+
+.PHONY: install
+install: ## install shipshape into $(go env GOBIN), or $(go env GOPATH)/bin
+	$(GO) install -ldflags '$(LDFLAGS)' ./cmd/shipshape
+	@bin=$$($(GO) env GOBIN); echo "installed $${bin:-$$($(GO) env GOPATH)/bin}/shipshape"
 
 .PHONY: example
 example: build ## plan the bundled example policy over the bundled example repository
@@ -21,7 +29,7 @@ example: build ## plan the bundled example policy over the bundled example repos
 
 .PHONY: test
 test: lint ## run every test: vet, unit and CLI tests with the race detector, and a short fuzz run
-	$(GO) test -race -count=1 ./...
+	@set -o pipefail; $(GO) test -race -count=1 -json ./... | $(GO) run ./scripts/testreport
 	$(GO) test ./internal/policy -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/inventory -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/inventory -run '^$$' -fuzz FuzzDecodeManifest -fuzztime $(FUZZTIME)

@@ -20,6 +20,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/progress"
 	"github.com/shipshape-dev/shipshape/internal/registry"
 )
 
@@ -64,8 +65,16 @@ type Options struct {
 	Host       string
 	PlanDigest string
 	Logger     *slog.Logger
-	// Progress, when set, is called after each deletion.
-	Progress func(done, total int)
+	// Progress, when set, is told how far the run has come, in these phases:
+	//
+	//	re-check  before each batch, while the tags are read again; a backend that reports
+	//	          to the same Reporter (oci.Options.Progress) counts the tags it checks
+	//	delete    targets done (deleted, archived, gone, skipped or failed) of the run's
+	//	check     after the last batch, children of kept indexes checked
+	//
+	// The delete phase resumes, after each re-check, where it stood. Run ends its last
+	// phase before it returns.
+	Progress progress.Reporter
 	// Now stamps journal entries; nil means time.Now.
 	Now func() time.Time
 }
@@ -86,6 +95,7 @@ func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	o.Progress = progress.OrNop(o.Progress)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -330,6 +340,7 @@ func execute(ctx context.Context, reg Registry, repo string, h *header, j *journ
 	}
 	total, done := len(todo), 0
 	res.Total = total
+	defer opts.Progress.End()
 	removed := map[string]bool{}
 	var mu sync.Mutex
 	record := func(rec Record) error {
@@ -344,10 +355,8 @@ func execute(ctx context.Context, reg Registry, repo string, h *header, j *journ
 			removed[rec.Digest] = true
 		}
 		done++
-		if opts.Progress != nil {
-			opts.Progress(done, total)
-		}
 		mu.Unlock()
+		opts.Progress.Add(1)
 		return j.write(entry{Digest: rec.Digest, Outcome: rec.Outcome, Reason: rec.Detail, At: opts.Now().UTC()})
 	}
 
@@ -363,10 +372,14 @@ func execute(ctx context.Context, reg Registry, repo string, h *header, j *journ
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("interrupted: %w", err)
 		}
+		opts.Progress.Phase("re-check", 0, 0)
 		skip, err := recheck(ctx, reg, repo, h, targets, batch)
 		if err != nil {
 			return fmt.Errorf("re-checking tags before deleting: %w", err)
 		}
+		mu.Lock()
+		opts.Progress.Phase("delete", done, total)
+		mu.Unlock()
 		// Earlier waves are complete: what they removed is settled before this batch starts.
 		for _, t := range batch {
 			for _, first := range t.After {
@@ -432,7 +445,7 @@ func execute(ctx context.Context, reg Registry, repo string, h *header, j *journ
 		}
 	}
 
-	res.Problems = validate(ctx, reg, repo, h)
+	res.Problems = validate(ctx, reg, repo, h, opts.Progress)
 	return j.write(entry{Done: true, At: opts.Now().UTC()})
 }
 
@@ -582,8 +595,16 @@ func recheck(ctx context.Context, reg Registry, repo string, h *header, targets 
 
 // validate checks that every index the plan kept still has all its children. Where the
 // backend can list digests without reading manifests (a registry.Lister), it does, since
-// reading may count as a pull.
-func validate(ctx context.Context, reg Registry, repo string, h *header) []string {
+// reading may count as a pull. Each child checked adds one to the "check" phase.
+func validate(ctx context.Context, reg Registry, repo string, h *header, rep progress.Reporter) []string {
+	children := 0
+	for _, c := range h.KeptIndexes {
+		children += len(c)
+	}
+	if children == 0 {
+		return nil
+	}
+	rep.Phase("check", 0, children)
 	var problems []string
 	if l, ok := reg.(registry.Lister); ok && len(h.KeptIndexes) > 0 {
 		have, err := l.Digests(ctx, repo)
@@ -597,11 +618,13 @@ func validate(ctx context.Context, reg Registry, repo string, h *header) []strin
 				}
 			}
 		}
+		rep.Add(children)
 		return problems
 	}
 	for _, idx := range sortedKeys(h.KeptIndexes) {
 		for _, child := range h.KeptIndexes[idx] {
 			_, err := reg.Manifest(ctx, repo, child)
+			rep.Add(1)
 			switch {
 			case errors.Is(err, registry.ErrNotFound):
 				problems = append(problems, fmt.Sprintf("kept index %s lost its child %s", inventory.ShortDigest(idx), inventory.ShortDigest(child)))

@@ -19,6 +19,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/progress/progresstest"
 	"github.com/shipshape-dev/shipshape/internal/registry"
 	"github.com/shipshape-dev/shipshape/internal/registry/oci"
 	"github.com/shipshape-dev/shipshape/internal/registry/registrytest"
@@ -512,5 +513,69 @@ func TestNotAJournalIsLeftAlone(t *testing.T) {
 	}
 	if got := digests(t, w.host, w.repo); len(got) != len(inv.Images) {
 		t.Errorf("the refused run deleted %d manifests", len(inv.Images)-len(got))
+	}
+}
+
+func TestRunReportsProgress(t *testing.T) {
+	t.Parallel()
+	w := push(t, registrytest.NewInProcess(t))
+	// One Reporter for the backend and the run, as the command line has it: the backend
+	// counts the tags it checks into the run's re-check phase.
+	var rec progresstest.Recorder
+	c, err := oci.New(w.host, oci.Options{CacheDir: t.TempDir(), RequestsPerSecond: -1, Progress: &rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, p := planFor(t, c, w)
+	inventoried := len(rec.Phases())
+	tags := 0
+	for _, img := range inv.Images {
+		tags += len(img.Tags)
+	}
+
+	res, err := apply.Run(context.Background(), c, w.repo, inv, p, apply.Options{BatchSize: 3, Progress: &rec})
+	if err != nil || res.Deleted != len(w.expired()) {
+		t.Fatalf("Run() = %+v, %v; want %d deleted", res, err, len(w.expired()))
+	}
+	phases := rec.Phases()[inventoried:]
+	var names []string
+	done := 0
+	for i, ph := range phases {
+		names = append(names, ph.Name)
+		if !ph.Ended {
+			t.Errorf("phase %d %+v not ended", i, ph)
+		}
+		switch ph.Name {
+		case "re-check":
+			// Every tag is checked: those that point at deleted manifests go with them.
+			if ph.Done != ph.Total || ph.Total == 0 || ph.Total > tags {
+				t.Errorf("phase %d %+v, want done = total, the tags left (at most %d)", i, ph, tags)
+			}
+		case "delete":
+			if ph.StartDone != done || ph.Total != len(w.expired()) || ph.Done <= ph.StartDone {
+				t.Errorf("phase %d %+v, want it to resume at %d of %d and go on", i, ph, done, len(w.expired()))
+			}
+			done = ph.Done
+		case "check":
+			if ph.Done != ph.Total || ph.Total == 0 {
+				t.Errorf("phase %d %+v, want every child of the kept indexes checked", i, ph)
+			}
+		}
+	}
+	if done != len(w.expired()) {
+		t.Errorf("delete phases ended at %d, want %d", done, len(w.expired()))
+	}
+	// A re-check before each batch, a check at the end.
+	if len(names) < 5 || names[len(names)-1] != "check" {
+		t.Fatalf("phases = %q, want re-check and delete in turn, then check", names)
+	}
+	for i, name := range names[:len(names)-1] {
+		if want := []string{"re-check", "delete"}[i%2]; name != want {
+			t.Errorf("phases = %q, want re-check and delete in turn, then check", names)
+			break
+		}
+	}
+	if n := rec.Stray(); n != 0 {
+		t.Errorf("%d steps counted outside any phase", n)
 	}
 }

@@ -3,7 +3,6 @@ package audit_test
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,13 +14,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shipshape-dev/shipshape/internal/audit"
+	"github.com/shipshape-dev/shipshape/internal/golden"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/synth"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata")
 
 const (
 	exampleSnapshot = "../../examples/inventory.json"
@@ -56,28 +54,6 @@ func readPolicy(t *testing.T, name string) *policy.Policy {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return p
-}
-
-// checkGolden compares got with testdata/golden/name, or rewrites it under -update.
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	file := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/audit -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
-	}
 }
 
 // TestAuditGolden audits the example repository and hand-built snapshots that between them
@@ -120,7 +96,7 @@ func TestAuditGolden(t *testing.T) {
 			if err := audit.WriteJSON(&buf, reports); err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, tt.name+".json", buf.String())
+			golden.Check(t, tt.name+".json", buf.String())
 			if !tt.rendered {
 				return
 			}
@@ -128,12 +104,12 @@ func TestAuditGolden(t *testing.T) {
 			if err := audit.WriteTable(&buf, reports, false); err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, tt.name+".txt", buf.String())
+			golden.Check(t, tt.name+".txt", buf.String())
 			buf.Reset()
 			if err := audit.WriteMarkdown(&buf, reports); err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, tt.name+".md", buf.String())
+			golden.Check(t, tt.name+".md", buf.String())
 		})
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/policy"
-	"github.com/shipshape-dev/shipshape/internal/progress"
 	"github.com/shipshape-dev/shipshape/internal/report"
 )
 
@@ -113,9 +112,6 @@ func runApply(cmd *cobra.Command, io IO, req lifecycle.ApplyRequest, yes bool, o
 	req.Confirm = func(p *lifecycle.Proposal) bool {
 		plan.WriteTargets(io.Err, p.Ref, p.Plan, p.Inventory)
 		return yes || confirm(io, fmt.Sprintf("Delete %d manifests from %s, reclaiming %s", p.Plan.Summary.Expire, p.Ref, report.Bytes(p.Plan.Summary.ReclaimedBytes)))
-	}
-	if io.ErrTTY {
-		req.Progress = progress.Bar(io.Err, "deleting")
 	}
 	out, err := lifecycle.Apply(cmd.Context(), req)
 	if refused, ok := errors.AsType[*lifecycle.RefusedError](err); ok {

@@ -165,7 +165,7 @@ func TestAuditErrors(t *testing.T) {
 		{"audit", "--images"},
 		{"audit", "--bogus"},
 	} {
-		if r := run(t, nil, "", args...); r.code != 2 || !strings.Contains(r.err, "Run 'shipshape --help' for usage.") {
+		if r := run(t, nil, "", args...); r.code != 2 || !strings.Contains(r.err, "Run 'shipshape audit --help' for usage.") {
 			t.Errorf("%v = %d %q, want usage error 2", args[1:], r.code, r.err)
 		}
 	}

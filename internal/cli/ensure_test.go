@@ -363,3 +363,57 @@ func TestEnsureHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestEnsureDryRunWritesNothing: --dry-run reads and compares every setting, reports what
+// a run would write, writes nothing, and with --detailed-exitcode exits 3; a real run then
+// writes exactly what the dry run announced.
+func TestEnsureDryRunWritesNothing(t *testing.T) {
+	s, cfg := ensureServer(t)
+	s.CreateRepository("team/app", ecrtest.Repo{})
+	writes := s.Writes()
+	r := run(t, nil, "", "ensure", "--config", cfg, "--dry-run", "--detailed-exitcode")
+	if r.code != 3 {
+		t.Fatalf("ensure --dry-run --detailed-exitcode = %d, want 3\n%s%s", r.code, r.stdout, r.err)
+	}
+	for _, want := range []string{
+		"prod infra/api repository wouldCreate with IMMUTABLE, KMS " + ensureKMSKey + "\n",
+		"prod team/app lifecyclePolicy wouldUpdate none → policies/keep-streams.json\n",
+		"prod team/app scanOnPush wouldUpdate false → true\n",
+		"Summary: 6 settings: 0 unchanged, 3 would be updated, 3 would be created (dry run: nothing written), 0 failed, 0 drifted\n",
+	} {
+		if !strings.Contains(squeeze(r.stdout), want) {
+			t.Errorf("dry run lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if n := s.Writes() - writes; n != 0 {
+		t.Errorf("dry run wrote %d times, want 0", n)
+	}
+	if _, ok := s.Repository("infra/api"); ok {
+		t.Error("dry run created infra/api")
+	}
+	if app, _ := s.Repository("team/app"); app.ScanOnPush || app.LifecyclePolicy != "" {
+		t.Errorf("dry run changed team/app: %+v", app)
+	}
+	if r := run(t, nil, "", "ensure", "--config", cfg, "--detailed-exitcode"); r.code != 3 || !strings.Contains(r.stdout, "3 updated, 3 created") {
+		t.Errorf("ensure after the dry run = %d\n%s%s", r.code, r.stdout, r.err)
+	}
+	r = run(t, nil, "", "ensure", "--config", cfg, "--dry-run", "--detailed-exitcode", "-o", "json")
+	var rep struct {
+		Summary map[string]int `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 || rep.Summary["unchanged"] != 5 || rep.Summary["wouldUpdate"] != 0 {
+		t.Errorf("dry run after convergence = %d %v (%v), want exit 0 and 5 unchanged", r.code, rep.Summary, err)
+	}
+}
+
+// TestEnsureWithoutCredentialsSaysHow: with no AWS credentials anywhere, the report says
+// which sources were tried and how to set one, instead of the SDK's IMDS chain message.
+func TestEnsureWithoutCredentialsSaysHow(t *testing.T) {
+	_, cfg := ensureServer(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	r := run(t, nil, "", "ensure", "--config", cfg, "--repo", "team/app", "--timeout", "20s")
+	if r.code != 1 || !strings.Contains(r.stdout, "no AWS credentials found: tried the environment") || strings.Contains(r.stdout, "IMDS") {
+		t.Errorf("ensure without credentials = %d\n%s%s", r.code, r.stdout, r.err)
+	}
+}

@@ -22,6 +22,7 @@ type registryFlags struct {
 	cmd   *cobra.Command
 	opts  lifecycle.RegistryOptions
 	stats bool
+	quiet bool
 }
 
 func (f *registryFlags) register(cmd *cobra.Command) {
@@ -33,6 +34,7 @@ func (f *registryFlags) register(cmd *cobra.Command) {
 	fs.IntVar(&o.Concurrency, "concurrency", 8, "requests in flight at once")
 	fs.Float64Var(&o.RequestsPerSecond, "rps", oci.DefaultRequestsPerSecond, "requests per second per registry host; 0 for no limit (loopback hosts have none unless --rps is given)")
 	fs.BoolVar(&f.stats, "stats", false, "print request counts on standard error when done")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "show no progress (by default a bar on a terminal, elsewhere a line at least every 10 s)")
 	fs.StringVar(&o.Region, "region", "", "Amazon ECR: the AWS `REGION` (default: the one in the repository's host name)")
 	fs.StringVar(&o.Profile, "profile", "", "Amazon ECR: the AWS shared-config `PROFILE` to use")
 	fs.StringVar(&o.RoleARN, "role-arn", "", "Amazon ECR: assume this IAM `ROLE` for every call (cross-account work)")
@@ -44,9 +46,7 @@ func (f *registryFlags) register(cmd *cobra.Command) {
 func (f *registryFlags) open(ctx context.Context, io IO, cfg *config.Config, ref string) (*lifecycle.Target, error) {
 	o := f.opts
 	o.RPSSet = f.cmd.Flags().Changed("rps")
-	if io.ErrTTY {
-		o.Progress = progress.Bar(io.Err, "reading manifests")
-	}
+	o.Progress = progress.New(io.Err, io.ErrTTY, f.quiet)
 	t, err := lifecycle.Open(ctx, ref, cfg, o)
 	return t, usage(err)
 }
@@ -114,7 +114,7 @@ func (f *inputFlags) load(cmd *cobra.Command, io IO, optional bool) (*lifecycle.
 	}
 	// A plan is where a policy's traps show; say so, without failing.
 	for _, w := range policy.Lint(lp.Policy) {
-		fmt.Fprintf(io.Err, "%s: warning: %s [%s]\n", f.policyFile, w.String(), w.Check)
+		fmt.Fprintf(io.Err, "%s: %s: %s [%s]\n", f.policyFile, w.Level(), w.String(), w.Check)
 	}
 	f.policyText = lp.Text
 	return in, lp.Policy, nil

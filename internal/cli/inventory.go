@@ -8,18 +8,22 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/config"
 	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/plan"
+	"github.com/shipshape-dev/shipshape/internal/report"
 )
 
 func newInventoryCmd(io IO) *cobra.Command {
 	var (
-		rf                     registryFlags
-		outputFile, configFile string
+		rf                          registryFlags
+		outFile, configFile, output string
 	)
 	cmd := describe(&cobra.Command{
 		Use:   "inventory REPOSITORY",
 		Short: "Write a snapshot of a repository: every image, its graph and its sizes",
 		Args:  argCount(1, 1, "needs one REPOSITORY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != report.JSON {
+				return usageError("-o %q: -o is the output format, and a snapshot is json; to write it to a file, use --out %s", output, output)
+			}
 			var cfg *config.Config
 			if configFile != "" {
 				var err error
@@ -39,14 +43,15 @@ func newInventoryCmd(io IO) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if outputFile != "" && outputFile != "-" {
-				return lifecycle.WriteFile(outputFile, data)
+			if outFile != "" && outFile != "-" {
+				return lifecycle.WriteFile(outFile, data)
 			}
 			return render(io, "the snapshot", func(w writer) error { _, err := w.Write(data); return err })
 		},
 	}, "inventory")
 	rf.register(cmd)
-	cmd.Flags().StringVarP(&outputFile, "output", "o", "", "write the snapshot to `FILE` instead of standard output")
+	cmd.Flags().StringVar(&outFile, "out", "", "write the snapshot to `FILE` (atomically) instead of standard output")
+	addOutputFlag(cmd, &output, report.JSON)
 	cmd.Flags().StringVar(&configFile, "config", "", "shipshape configuration `FILE` (for cacheDir)")
 	return cmd
 }

@@ -45,6 +45,8 @@ func (f *pinFlags) command(use, short string, nargs int, do func(ctx context.Con
 			var store pins.Store
 			var err error
 			switch {
+			case url == "" && f.store == "":
+				return usageError("no pin server: give --server URL or set $%s; or --store DSN to use a pin store directly (e.g. --store sqlite://pins.db)", envServer)
 			case url != "" && f.store != "":
 				return usageError("give --server or --store, not both")
 			case url != "":
@@ -67,7 +69,7 @@ func newPinCmd(io IO) *cobra.Command {
 	cmd := describe(&cobra.Command{Use: "pin", Short: "Set, read and list image pins"}, "pin")
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&f.server, "server", "", "`URL` of a shipshape server (default $"+envServer+")")
-	pf.StringVar(&f.store, "store", "", "pin store `DSN` to use directly instead of a server: sqlite://PATH or postgres://…")
+	pf.StringVar(&f.store, "store", "", "pin store `DSN` to use directly instead of a server: sqlite://PATH (created when missing) or postgres://…")
 	pf.StringVarP(&f.output, "output", "o", report.Table, "output format: table, json")
 	cmd.AddCommand(newPinSetCmd(f),
 		f.command("get NAME", "Print a pin", 1, func(ctx context.Context, s pins.Store, args []string) error {

@@ -61,3 +61,46 @@ func TestPinCommandsOnStore(t *testing.T) {
 		t.Errorf("history (-want +got):\n%s", diff)
 	}
 }
+
+// TestPinNeedsAServerOrAStore: a missing $SHIPSHAPE_SERVER in CI must fail the job, not
+// write a pin to a local store nobody reads.
+func TestPinNeedsAServerOrAStore(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	env := map[string]string{"HOME": home, "XDG_DATA_HOME": filepath.Join(home, "data")}
+	for _, args := range [][]string{
+		{"pin", "set", "api", "--digest", "sha256:" + strings.Repeat("1", 64), "--source-sha", strings.Repeat("a", 40)},
+		{"pin", "list"},
+		{"pin", "get", "api"},
+	} {
+		r := run(t, env, "", args...)
+		if r.code != 2 || !strings.Contains(r.err, "no pin server: give --server URL or set $SHIPSHAPE_SERVER") || !strings.Contains(r.err, "Run 'shipshape "+strings.Join(args[:2], " ")+" --help'") {
+			t.Errorf("%v = %d %q, want exit 2 asking for --server or --store", args, r.code, r.err)
+		}
+	}
+}
+
+// TestTyposAreUsageErrors: a mistyped subcommand or flag fails (exit 2) with the closest
+// name and the subcommand's help, instead of printing help and passing a CI step.
+func TestTyposAreUsageErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"policy", "valdate", "x.json"}, `unknown command "valdate" for "shipshape policy"; did you mean validate?`},
+		{[]string{"pin", "lst"}, `did you mean list?`},
+		{[]string{"labels", "chek", "x"}, `did you mean check?`},
+		{[]string{"polcy", "lint"}, `unknown command "polcy" for "shipshape"; did you mean policy?`},
+		{[]string{"plan", "--polcy", "p.json"}, "unknown flag: --polcy; did you mean --policy?"},
+		{[]string{"apply", "--dry-rn"}, "unknown flag: --dry-rn"},
+	} {
+		r := run(t, nil, "", tc.args...)
+		if r.code != 2 || !strings.Contains(r.err, tc.want) || !strings.Contains(r.err, "--help' for usage") {
+			t.Errorf("%v = %d %q, want exit 2 with %q", tc.args, r.code, r.err, tc.want)
+		}
+	}
+	if r := run(t, nil, "", "policy"); r.code != 0 || !strings.Contains(r.stdout, "Available Commands") {
+		t.Errorf("policy alone = %d, want its help", r.code)
+	}
+}

@@ -17,6 +17,7 @@ func newPlanCmd(io IO) *cobra.Command {
 		imagesFile, outFile  string
 		output               string
 		detailed, ecrPreview bool
+		view                 plan.View
 	)
 	cmd := describe(&cobra.Command{
 		Use:   "plan --policy FILE (REPOSITORY | --images FILE)",
@@ -67,7 +68,7 @@ func newPlanCmd(io IO) *cobra.Command {
 				return err
 			}
 			pl := out.Plan
-			if err := render(io, "the plan", func(w writer) error { return plan.Write(w, pl, output, color(io)) }); err != nil {
+			if err := render(io, "the plan", func(w writer) error { return plan.Write(w, pl, output, color(io), view) }); err != nil {
 				return err
 			}
 			if outFile != "" {
@@ -92,6 +93,8 @@ func newPlanCmd(io IO) *cobra.Command {
 	cmd.Flags().StringVar(&imagesFile, "images", "", "read the images from `FILE`: describe-images JSON or a shipshape snapshot (\"-\" for standard input)")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 3 when the plan expires or transitions any image")
 	cmd.Flags().StringVar(&outFile, "out", "", "also save the plan to `FILE`, for \"shipshape apply FILE\" (needs a REPOSITORY)")
+	cmd.Flags().BoolVarP(&view.ShowKept, "show-kept", "v", false, "also list the images the plan keeps, with why (table and markdown)")
+	cmd.Flags().BoolVar(&view.SummaryOnly, "summary-only", false, "print only the figures (JSON: without the images)")
 	cmd.Flags().BoolVar(&ecrPreview, "ecr-preview", false, "Amazon ECR: also run ECR's own lifecycle policy preview and show where it differs from shipshape's evaluation")
 	addOutputFlag(cmd, &output, report.Table, report.JSON, report.Markdown)
 	return cmd

@@ -54,12 +54,12 @@ func newCheckCmd(io IO, lint bool) *cobra.Command {
 			for _, f := range files {
 				lp := lifecycle.LoadPolicy(io.In, f)
 				var ws []*policy.Warning
-				if lint && lp.Err == nil {
+				if lint && lp.Policy != nil {
 					ws = policy.Lint(lp.Policy)
 				}
 				rep := lp.Report(ws)
 				reports = append(reports, rep)
-				failed = failed || !rep.Valid || (strict && len(ws) > 0)
+				failed = failed || !rep.Valid || (strict && rep.Count(policy.SeverityWarning) > 0)
 				write := policy.WriteValidation
 				if lint {
 					write = policy.WriteProblems
@@ -84,7 +84,7 @@ func newCheckCmd(io IO, lint bool) *cobra.Command {
 	}
 	if lint {
 		cmd.Use, cmd.Short = "lint FILE...", "Warn about valid policies that almost certainly do the wrong thing"
-		cmd.Flags().BoolVar(&strict, "strict", false, "exit 1 when there is any warning")
+		cmd.Flags().BoolVar(&strict, "strict", false, "exit 1 when there is any warning (infos never fail)")
 	}
 	addOutputFlag(cmd, &output, report.Table, report.JSON)
 	return describe(cmd, map[bool]string{false: "policy-validate", true: "policy-lint"}[lint])
@@ -93,38 +93,50 @@ func newCheckCmd(io IO, lint bool) *cobra.Command {
 func newFmtCmd(io IO) *cobra.Command {
 	var write, check bool
 	cmd := describe(&cobra.Command{
-		Use:   "fmt FILE",
-		Short: "Print a lifecycle policy in its normalised form",
-		Args:  argCount(1, 1, "needs one policy FILE"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			file := args[0]
+		Use:   "fmt FILE...",
+		Short: "Print lifecycle policies in their normalised form, or rewrite them (--write)",
+		Args:  argCount(1, -1, "needs at least one policy FILE"),
+		RunE: func(cmd *cobra.Command, files []string) error {
 			switch {
 			case write && check:
 				return usageError("--write and --check cannot be used together")
-			case write && file == "-":
-				return usageError("--write needs a file, not standard input")
+			case write && stdinUses(files...) > 0:
+				return usageError("--write needs files, not standard input")
+			case stdinUses(files...) > 1:
+				return usageError("only one FILE can be standard input")
 			}
-			lp := lifecycle.LoadPolicy(io.In, file)
-			if lp.Err != nil {
-				printProblems(io, lp)
+			failed := false
+			for _, file := range files {
+				lp := lifecycle.LoadPolicy(io.In, file)
+				if lp.Err != nil {
+					printProblems(io, lp)
+					failed = true
+					continue
+				}
+				out := policy.Format(lp.Policy)
+				same := bytes.Equal(out, lp.Text)
+				var err error
+				switch {
+				case check && !same:
+					fmt.Fprintf(io.Out, "%s: not in normalised form (run: shipshape policy fmt --write %s)\n", file, file)
+					failed = true
+				case check, write && same:
+				case write:
+					err = lifecycle.WriteFile(file, out)
+				default:
+					_, err = io.Out.Write(out)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			if failed {
 				return silentExit(ExitError)
 			}
-			out := policy.Format(lp.Policy)
-			same := bytes.Equal(out, lp.Text)
-			switch {
-			case check && !same:
-				fmt.Fprintf(io.Out, "%s: not in normalised form (run: shipshape policy fmt --write %s)\n", file, file)
-				return silentExit(ExitError)
-			case check, write && same:
-				return nil
-			case write:
-				return lifecycle.WriteFile(file, out)
-			}
-			_, err := io.Out.Write(out)
-			return err
+			return nil
 		},
 	}, "policy-fmt")
-	cmd.Flags().BoolVarP(&write, "write", "w", false, "rewrite the file in normalised form")
-	cmd.Flags().BoolVar(&check, "check", false, "exit 1 if the file is not in normalised form; print nothing else")
+	cmd.Flags().BoolVarP(&write, "write", "w", false, "rewrite each file that is not in normalised form")
+	cmd.Flags().BoolVar(&check, "check", false, "list the files not in normalised form and exit 1 if there is any; change nothing")
 	return cmd
 }

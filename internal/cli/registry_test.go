@@ -35,6 +35,18 @@ func TestRegistryCommands(t *testing.T) {
 		t.Fatalf("inventory wrote %d images of %q, notes %q, err %v; want 15 (5 builds of 3)", len(inv.Images), inv.Repository, inv.Notes, err)
 	}
 
+	snap := filepath.Join(dir, "app.json")
+	if r := run(t, nil, "", append([]string{"inventory", repo, "--out", snap}, common...)...); r.code != 0 || r.stdout != "" {
+		t.Errorf("inventory --out = %d, stdout %q: %s", r.code, r.stdout, r.err)
+	} else if f, err := os.Open(snap); err != nil {
+		t.Error(err)
+	} else if saved, err := inventory.ReadSnapshot(f); f.Close() != nil || err != nil || len(saved.Images) != len(inv.Images) {
+		t.Errorf("inventory --out wrote a snapshot that reads back as %v, want %d images", err, len(inv.Images))
+	}
+	if r := run(t, nil, "", append([]string{"inventory", repo, "-o", "app.json"}, common...)...); r.code != 2 || !strings.Contains(r.err, "use --out app.json") {
+		t.Errorf("inventory -o app.json = %d %q, want a usage error pointing to --out", r.code, r.err)
+	}
+
 	r = run(t, nil, "", append([]string{"audit", repo, "-o", "json"}, common...)...)
 	var reports []struct {
 		Repository string `json:"repository"`

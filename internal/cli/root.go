@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
@@ -81,7 +82,7 @@ func Run(ctx context.Context, args []string, io IO) int {
 	}
 	root := NewRoot(io)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
@@ -95,7 +96,7 @@ func Run(ctx context.Context, args []string, io IO) int {
 	if ee.err != nil {
 		fmt.Fprintf(io.Err, "shipshape: %v\n", ee.err)
 		if ee.code == ExitUsage {
-			fmt.Fprintln(io.Err, "Run 'shipshape --help' for usage.")
+			fmt.Fprintf(io.Err, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		}
 	}
 	return ee.code
@@ -124,11 +125,88 @@ func NewRoot(io IO) *cobra.Command {
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &exitError{code: ExitUsage, err: err}
-	})
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newPolicyCmd(io), newInventoryCmd(io), newPlanCmd(io), newAuditCmd(io), newApplyCmd(io), newEnsureCmd(io), newPinCmd(io), newInUseCmd(io), newLabelsCmd(io), newServeCmd(io), newVersionCmd(io))
+	group(root)
+	for _, c := range root.Commands() {
+		if c.HasSubCommands() {
+			group(c)
+		}
+	}
 	return root
+}
+
+// group makes a command that only holds subcommands refuse an unknown one (exit 2, with
+// the closest names), where cobra would print the help and exit 0; alone it prints the help.
+func group(cmd *cobra.Command) {
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		var names []string
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		return usageError("unknown command %q for %q%s", args[0], c.CommandPath(), suggest(args[0], names, ""))
+	}
+	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+}
+
+// flagError turns a flag error into a usage error; an unknown flag gets the closest flag
+// the command has.
+func flagError(cmd *cobra.Command, err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
+		var names []string
+		cmd.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+		msg += suggest(name, names, "--")
+	}
+	return &exitError{code: ExitUsage, err: errors.New(msg)}
+}
+
+// suggest returns "; did you mean X?" with the names closest to got (at most two edits
+// away, or starting with it), each after prefix; "" when none is close.
+func suggest(got string, names []string, prefix string) string {
+	best, dist := []string(nil), 3
+	for _, n := range names {
+		d := editDistance(got, n)
+		if strings.HasPrefix(n, got) {
+			d = min(d, 1)
+		}
+		switch {
+		case d < dist:
+			best, dist = []string{prefix + n}, d
+		case d == dist:
+			best = append(best, prefix+n)
+		}
+	}
+	if len(best) == 0 {
+		return ""
+	}
+	return "; did you mean " + strings.Join(best, " or ") + "?"
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 func newVersionCmd(io IO) *cobra.Command {
@@ -143,11 +221,46 @@ func newVersionCmd(io IO) *cobra.Command {
 	}
 }
 
+// buildDate is set at link time by make build and make install (-X); go install leaves it
+// empty, and version falls back to the commit's time.
+var buildDate string
+
+// version describes the binary from its build information: the module version (a tag for
+// go install …@vX, "dev" for a build from a checkout), the commit and its time or the
+// build date, and whether the checkout had uncommitted changes.
 func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	v, commit, when, modified := "dev", "", buildDate, false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value[:min(12, len(s.Value))]
+			case "vcs.time":
+				if when == "" {
+					when = s.Value
+				}
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
 	}
-	return "dev"
+	var parts []string
+	if commit != "" {
+		if modified {
+			commit += ", modified"
+		}
+		parts = append(parts, "commit "+commit)
+	}
+	if when != "" {
+		parts = append(parts, "built "+when)
+	}
+	if len(parts) == 0 {
+		return v
+	}
+	return v + " (" + strings.Join(parts, ", ") + ")"
 }
 
 // argCount turns cobra's argument checks into usage errors: a command takes from min to

@@ -15,6 +15,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/plan"
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/progress"
 	"github.com/shipshape-dev/shipshape/internal/registry"
 	"github.com/shipshape-dev/shipshape/internal/registry/ecr"
 )
@@ -46,8 +47,10 @@ type ApplyRequest struct {
 	// Confirm is asked once the plan is known and has something to remove; false stops
 	// the apply before anything is deleted (ErrNotConfirmed).
 	Confirm func(*Proposal) bool
-	// Progress, when set, is called after each deletion.
-	Progress func(done, total int)
+	// Progress is told how far the apply has come (see apply.Options.Progress); nil means
+	// the Target's (RegistryOptions.Progress), so that the backend's counts of the tags it
+	// re-checks show in apply's re-check phase. Both nil report nothing.
+	Progress progress.Reporter
 }
 
 // Proposal is what an apply is about to do, for Confirm.
@@ -162,9 +165,13 @@ func Apply(ctx context.Context, req ApplyRequest) (*ApplyOutcome, error) {
 	if concurrency == 0 {
 		concurrency = apply.DefaultConcurrency
 	}
+	report := req.Progress
+	if report == nil {
+		report = t.progress
+	}
 	out.Result, err = apply.Run(ctx, t.Reg, t.Repo, inv, pl, apply.Options{
 		JournalPath: journal, Host: t.Host, PlanDigest: digest,
-		Concurrency: min(concurrency, apply.DefaultConcurrency), BatchSize: batch, Progress: req.Progress,
+		Concurrency: min(concurrency, apply.DefaultConcurrency), BatchSize: batch, Progress: report,
 	})
 	return out, err
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/lifecycle"
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/progress/progresstest"
 	"github.com/shipshape-dev/shipshape/internal/registry/oci"
 	"github.com/shipshape-dev/shipshape/internal/registry/registrytest"
 )
@@ -137,9 +138,9 @@ func TestApplyConfirm(t *testing.T) {
 		t.Errorf("JournalStatus() after a refused confirmation = %+v, %v; want no journal", st, err)
 	}
 
-	var progress []string
+	var progress progresstest.Recorder
 	req.Confirm = func(p *lifecycle.Proposal) bool { asked = append(asked, *p); return true }
-	req.Progress = func(done, total int) { progress = append(progress, fmt.Sprintf("%d/%d", done, total)) }
+	req.Progress = &progress
 	out, err = lifecycle.Apply(ctx, req)
 	if err != nil {
 		t.Fatalf("Apply() told yes = %v", err)
@@ -150,8 +151,10 @@ func TestApplyConfirm(t *testing.T) {
 	if diff := cmp.Diff(wantExpired, slices.Sorted(maps.Keys(out.Result.Removed()))); diff != "" {
 		t.Errorf("removed digests (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"1/2", "2/2"}, progress); diff != "" {
-		t.Errorf("Progress calls (-want +got):\n%s", diff)
+	// The target reports to no Reporter: the re-check counts nothing, the deletions count.
+	wantPhases := []progresstest.Phase{{Name: "re-check", Ended: true}, {Name: "delete", StartTotal: 2, Done: 2, Total: 2, Ended: true}}
+	if diff := cmp.Diff(wantPhases, progress.Phases()); diff != "" {
+		t.Errorf("Progress phases (-want +got):\n%s", diff)
 	}
 	want := map[string][]string{d[1]: {"sha-001"}, d[3]: {"sha-003"}}
 	if diff := cmp.Diff(want, contents(t, host, "team/app")); diff != "" {
@@ -486,5 +489,37 @@ func TestInUse(t *testing.T) {
 	want := map[string][]string{d[0]: {"sha-000"}, d[3]: {"sha-003"}}
 	if diff := cmp.Diff(want, contents(t, host, "team/app")); diff != "" {
 		t.Errorf("the registry after apply (-want +got):\n%s", diff)
+	}
+}
+
+// TestApplyReportsToTheTargetsProgress proves that, with no Progress of its own, an apply
+// reports to the Reporter the target was opened with: the inventory's phases, then the
+// re-check, in which the backend counts the tags it checks, and the deletions.
+func TestApplyReportsToTheTargetsProgress(t *testing.T) {
+	t.Parallel()
+	host := registrytest.NewInProcess(t)
+	pushShaImages(t, host, "team/app", 4)
+	ref := host + "/team/app"
+	in := resolve(t, lifecycle.Flags{Now: exampleNow})
+	var rec progresstest.Recorder
+	target, err := lifecycle.Open(context.Background(), ref, &config.Config{}, lifecycle.RegistryOptions{Concurrency: 4, CacheDir: t.TempDir(), Progress: &rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := lifecycle.ApplyRequest{Target: target, Inputs: in, Policy: mustLoad(t, keepNewestBuild),
+		Journal: filepath.Join(t.TempDir(), "journal.jsonl"), Confirm: func(*lifecycle.Proposal) bool { return true }}
+	out, err := lifecycle.Apply(context.Background(), req)
+	if err != nil || out.Result == nil || out.Result.Deleted != 3 {
+		t.Fatalf("Apply() = %+v, %v; want 3 deleted", out, err)
+	}
+	want := []progresstest.Phase{
+		{Name: "tags", Done: 4, Ended: true},
+		{Name: "manifests", StartTotal: 4, Done: 4, Total: 4, Ended: true},
+		{Name: "images", Done: 4, Total: 4, Ended: true},
+		{Name: "re-check", Done: 4, Total: 4, Ended: true},
+		{Name: "delete", StartTotal: 3, Done: 3, Total: 3, Ended: true},
+	}
+	if diff := cmp.Diff(want, rec.Phases()); diff != "" {
+		t.Errorf("phases (-want +got):\n%s", diff)
 	}
 }

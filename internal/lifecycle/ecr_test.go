@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shipshape-dev/shipshape/internal/lifecycle"
-	"github.com/shipshape-dev/shipshape/internal/registry/ecr"
 	"github.com/shipshape-dev/shipshape/internal/registry/ecr/ecrtest"
 	"github.com/shipshape-dev/shipshape/internal/registry/registrytest"
 	"github.com/shipshape-dev/shipshape/internal/settings"
@@ -160,7 +159,7 @@ func TestEnsureOnECR(t *testing.T) {
 			"infra/api repository": settings.Unchanged}},
 	} {
 		writes := s.Writes()
-		got, errs := outcomes(lifecycle.Ensure(ctx, cfg, run.repos, ecr.Account{}))
+		got, errs := outcomes(lifecycle.Ensure(ctx, cfg, lifecycle.EnsureOptions{Repos: run.repos}))
 		if diff := cmp.Diff(run.want, got); diff != "" || len(errs) > 0 {
 			t.Errorf("%s: Ensure() outcomes (-want +got):\n%s\nerrors: %q", run.name, diff, errs)
 		}

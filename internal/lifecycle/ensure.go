@@ -7,33 +7,57 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/shipshape-dev/shipshape/internal/config"
+	"github.com/shipshape-dev/shipshape/internal/progress"
 	"github.com/shipshape-dev/shipshape/internal/registry/ecr"
 	"github.com/shipshape-dev/shipshape/internal/settings"
 )
 
-// Ensure brings every registry of cfg to the settings it declares, limited to the
-// repositories repos names when any: each setting is read, compared and written on its own
-// (settings.Ensure). override's region and profile, when set, replace every registry's. A
-// registry whose AWS configuration cannot be loaded is an error of the report; the others go
-// on.
-func Ensure(ctx context.Context, cfg *config.Config, repos []string, override ecr.Account) settings.Report {
+// EnsureOptions say which repositories ensure reconciles, as whom, and whether it writes.
+type EnsureOptions struct {
+	// Repos, when set, limits the run to these repositories (exact names).
+	Repos []string
+	// AWS's region and profile, when set, replace every registry's.
+	AWS ecr.Account
+	// DryRun reads and compares, and writes nothing (settings.Desired.DryRun).
+	DryRun bool
+	// Progress, when set, is told how far each registry's run has come.
+	Progress progress.Reporter
+}
+
+// ensureAttempts and ensureBackoff bound the SDK's retries of one ensure call: ensure runs
+// in publish steps, where a setting that keeps failing should be reported (and retried by
+// the next run) rather than hold the pipeline for minutes.
+const (
+	ensureAttempts = 4
+	ensureBackoff  = 5 * time.Second
+	ensureConnect  = 10 * time.Second
+)
+
+// Ensure brings every registry of cfg to the settings it declares: each setting is read,
+// compared and written on its own (settings.Ensure). A registry whose AWS configuration
+// cannot be loaded is an error of the report; the others go on.
+func Ensure(ctx context.Context, cfg *config.Config, o EnsureOptions) settings.Report {
 	var rep settings.Report
+	repos, override := o.Repos, o.AWS
 	for _, name := range cfg.RegistryNames() {
 		d := desired(cfg, name, repos)
+		d.DryRun = o.DryRun
 		if len(d.Rules) == 0 || (len(repos) > 0 && !slices.ContainsFunc(repos, d.Matches)) {
 			continue
 		}
 		reg := cfg.Registries[name]
-		acct := ecr.Account{Region: reg.Region, Profile: reg.Profile, RoleARN: reg.RoleARN, ExternalID: reg.ExternalID, Endpoint: reg.Endpoint}
+		acct := ecr.Account{Region: reg.Region, Profile: reg.Profile, RoleARN: reg.RoleARN, ExternalID: reg.ExternalID, Endpoint: reg.Endpoint,
+			MaxAttempts: ensureAttempts, MaxBackoff: ensureBackoff, ConnectTimeout: ensureConnect}
 		if override.Region != "" {
 			acct.Region = override.Region
 		}
 		if override.Profile != "" {
 			acct.Profile = override.Profile
 		}
-		r, err := settings.EnsureIn(ctx, acct, d)
+		r, err := settings.EnsureIn(ctx, acct, d, o.Progress)
 		if err != nil {
 			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", name, err))
 			continue

@@ -8,6 +8,7 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/apply"
 	"github.com/shipshape-dev/shipshape/internal/config"
+	"github.com/shipshape-dev/shipshape/internal/progress"
 	"github.com/shipshape-dev/shipshape/internal/registry"
 	"github.com/shipshape-dev/shipshape/internal/registry/ecr"
 	"github.com/shipshape-dev/shipshape/internal/registry/oci"
@@ -28,8 +29,10 @@ type RegistryOptions struct {
 	Region, Profile, RoleARN, ExternalID string
 	// Layers reads ECR image manifests too (each read counts as a pull).
 	Layers bool
-	// Progress, when set, is called as manifests are read.
-	Progress func(done, total int)
+	// Progress, when set, is told how far the backend has come: its inventory's phases and
+	// the tags it checks during an apply's re-check (see oci.Options.Progress). Apply
+	// reports to it too unless ApplyRequest.Progress says otherwise. nil reports nothing.
+	Progress progress.Reporter
 }
 
 // Target is a registry client bound to one repository.
@@ -41,6 +44,8 @@ type Target struct {
 	Batch int
 	// requests counts what Reg sends.
 	requests *registry.Counter
+	// progress is RegistryOptions.Progress, which Reg reports to.
+	progress progress.Reporter
 }
 
 // Stats says how many requests the client made, by kind, with their retries and cache
@@ -98,7 +103,7 @@ func Open(ctx context.Context, ref string, cfg *config.Config, o RegistryOptions
 	if err != nil {
 		return nil, err
 	}
-	return &Target{Reg: c, requests: requests, Host: host, Repo: repo, Ref: host + "/" + repo, Batch: apply.DefaultBatchSize}, nil
+	return &Target{Reg: c, requests: requests, progress: o.Progress, Host: host, Repo: repo, Ref: host + "/" + repo, Batch: apply.DefaultBatchSize}, nil
 }
 
 // openECR connects to an ECR registry. A registry of shipshape.yaml with the same account

@@ -11,7 +11,9 @@ type PolicyFile struct {
 	Name string
 	// Text is the file as read, for ECR (apply --native, the preview) and policy fmt.
 	Text []byte
-	// Policy is nil when Err is set: from reading the file, or policy.Load's ErrorList.
+	// Err is set when the file could not be read, or is not a valid policy (policy.Load's
+	// ErrorList). Policy is what could be read, even then, whenever the text is JSON:
+	// lint runs its checks on it.
 	Policy *policy.Policy
 	Err    error
 }

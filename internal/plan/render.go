@@ -20,6 +20,20 @@ import (
 // same document json.MarshalIndent would, image by image, so that a plan of 100,000
 // images streams out without being built in memory twice.
 func WriteJSON(w io.Writer, p *Plan) error {
+	return writeJSON(w, p, true)
+}
+
+// WriteJSONSummary writes the plan's JSON without its "images": the same object as
+// WriteJSON, key for key and in the same order, less that one key. It holds repository,
+// now, blocked and unreadable (when blocked), summary, rules, warnings, refusal and
+// ecrPreview (each when set), for scripts that need the figures of a plan but not its
+// 100,000 images.
+func WriteJSONSummary(w io.Writer, p *Plan) error {
+	return writeJSON(w, p, false)
+}
+
+// writeJSON writes the plan as WriteJSON does, leaving out "images" unless images.
+func writeJSON(w io.Writer, p *Plan, images bool) error {
 	head := struct {
 		Repository string                 `json:"repository"`
 		Now        time.Time              `json:"now"`
@@ -37,23 +51,25 @@ func WriteJSON(w io.Writer, p *Plan) error {
 	}
 	// Reopen the object (drop "\n}\n"), copying: buf is reused below.
 	b := append(make([]byte, 0, 64<<10), buf.Bytes()[:buf.Len()-3]...)
-	b = append(b, ",\n  \"images\": ["...)
-	for i := range p.Images {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendItem(b, &p.Images[i])
-		if len(b) > 32<<10 {
-			if _, err := w.Write(b); err != nil {
-				return err
+	if images {
+		b = append(b, ",\n  \"images\": ["...)
+		for i := range p.Images {
+			if i > 0 {
+				b = append(b, ',')
 			}
-			b = b[:0]
+			b = appendItem(b, &p.Images[i])
+			if len(b) > 32<<10 {
+				if _, err := w.Write(b); err != nil {
+					return err
+				}
+				b = b[:0]
+			}
 		}
+		if len(p.Images) > 0 {
+			b = append(b, "\n  "...)
+		}
+		b = append(b, ']')
 	}
-	if len(p.Images) > 0 {
-		b = append(b, "\n  "...)
-	}
-	b = append(b, ']')
 	if len(p.Warnings) > 0 {
 		buf.Reset()
 		enc.SetIndent("  ", "  ")
@@ -183,16 +199,34 @@ const (
 	reset  = "\x1b[0m"
 )
 
-// WriteTable writes the plan for people: the rules, the images, then a summary. With color,
-// actions are coloured.
-func WriteTable(w io.Writer, p *Plan, color bool) error {
+// View chooses how much of a plan the table and Markdown forms show. The zero value shows
+// the rules, the images the plan expires or transitions, and the summary.
+type View struct {
+	// ShowKept also lists the images the plan keeps, after those it changes.
+	ShowKept bool
+	// SummaryOnly shows the headline figures alone: the counts, what the plan reclaims and
+	// moves to archive, its warnings, and why it is blocked or refused. It overrides
+	// ShowKept. In JSON it leaves out "images" (see WriteJSONSummary).
+	SummaryOnly bool
+}
+
+// WriteTable writes the plan for people: the rules, the images the plan expires or
+// transitions, then a summary. Kept images are counted in one line, or listed after the
+// changes with view.ShowKept; view.SummaryOnly writes the summary alone. With color, actions
+// are coloured.
+func WriteTable(w io.Writer, p *Plan, color bool, view View) error {
 	ew := &report.Writer{W: w}
+	if view.SummaryOnly {
+		writeTableBlocked(ew, p)
+		writeTableFigures(ew, p)
+		if c := p.ECRPreview; c != nil {
+			fmt.Fprintf(ew, "%s.\n", c)
+		}
+		return ew.Err
+	}
 	fmt.Fprintf(ew, "Plan for %s at %s\n\n", report.Repository(p.Repository), p.Now.Format(time.RFC3339))
 	if p.Blocked != "" {
-		fmt.Fprintf(ew, "BLOCKED: %s.\n", p.Blocked)
-		for _, u := range p.Unreadable {
-			fmt.Fprintf(ew, "  %s  %s  %s\n", inventory.ShortDigest(u.Digest), tagText(u.Tags, 3), u.Reason)
-		}
+		writeTableBlocked(ew, p)
 		fmt.Fprintln(ew)
 	}
 
@@ -204,35 +238,25 @@ func WriteTable(w io.Writer, p *Plan, color bool) error {
 	tw.Flush()
 	fmt.Fprintln(ew)
 
-	tw = tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACTION\tRULE\tDIGEST\tTAGS\tPUSHED\tSIZE\tREASON")
-	for _, it := range p.Images {
-		action := string(it.Action)
-		if color {
-			action = colorOf(it.Action) + fmt.Sprintf("%-10s", action) + reset
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", action, rulePriority(it.RulePriority),
-			inventory.ShortDigest(it.Digest), tagText(it.Tags, 3), pushedText(it.PushedAt, "2006-01-02 15:04"),
-			sizeText(it), it.Reason)
+	changes, kept := countChanges(p.Images)
+	if changes == 0 {
+		fmt.Fprintln(ew, "Nothing to expire or transition.")
+	} else {
+		writeTableItems(ew, p.Images, true, color)
 	}
-	tw.Flush()
+	switch {
+	case kept == 0:
+	case view.ShowKept:
+		fmt.Fprintln(ew)
+		writeTableItems(ew, p.Images, false, color)
+	case kept == 1:
+		fmt.Fprintln(ew, "1 kept image not shown; --show-kept lists it")
+	default:
+		fmt.Fprintf(ew, "%s kept images not shown; --show-kept lists them\n", report.Thousands(kept))
+	}
 	fmt.Fprintln(ew)
 
-	s := p.Summary
-	fmt.Fprintf(ew, "Summary: %s images: %s expire, %s transition, %s keep\n",
-		report.Thousands(s.Images), report.Thousands(s.Expire), report.Thousands(s.Transition), report.Thousands(s.Keep))
-	fmt.Fprintf(ew, "Reclaims %s of %s stored%s, saving $%.2f a month at $%.2f per GB-month.\n",
-		report.Bytes(s.ReclaimedBytes), report.Bytes(s.StoredBytes), report.Percent(s.ReclaimedBytes, s.StoredBytes), s.MonthlySavingsUSD, s.PricePerGBMonth)
-	if s.Transition > 0 {
-		fmt.Fprintf(ew, "Moves %s to archive storage (archived images cannot be pulled until restored, and are billed for at least 90 days).\n",
-			report.Bytes(s.TransitionedBytes))
-	}
-	for _, warn := range p.Warnings {
-		fmt.Fprintf(ew, "warning: %s\n", warn)
-	}
-	if p.Refusal != "" {
-		fmt.Fprintf(ew, "refused: %s\n", p.Refusal)
-	}
+	writeTableFigures(ew, p)
 	if c := p.ECRPreview; c != nil {
 		fmt.Fprintf(ew, "\n%s.\n", c)
 		if len(c.Differences) > 0 {
@@ -248,61 +272,79 @@ func WriteTable(w io.Writer, p *Plan, color bool) error {
 	return ew.Err
 }
 
+// writeTableBlocked says why a blocked plan changes nothing, naming each unreadable manifest.
+func writeTableBlocked(w io.Writer, p *Plan) {
+	if p.Blocked == "" {
+		return
+	}
+	fmt.Fprintf(w, "BLOCKED: %s.\n", p.Blocked)
+	for _, u := range p.Unreadable {
+		fmt.Fprintf(w, "  %s  %s  %s\n", inventory.ShortDigest(u.Digest), tagText(u.Tags, 3), u.Reason)
+	}
+}
+
+// writeTableItems writes a table of the images the plan changes (expires or transitions),
+// or of those it keeps, in plan order.
+func writeTableItems(w io.Writer, items []Item, changes, color bool) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACTION\tRULE\tDIGEST\tTAGS\tPUSHED\tSIZE\tREASON")
+	for _, it := range items {
+		if isChange(it.Action) != changes {
+			continue
+		}
+		action := string(it.Action)
+		if color {
+			action = colorOf(it.Action) + fmt.Sprintf("%-10s", action) + reset
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", action, rulePriority(it.RulePriority),
+			inventory.ShortDigest(it.Digest), tagText(it.Tags, 3), pushedText(it.PushedAt, "2006-01-02 15:04"),
+			sizeText(it), it.Reason)
+	}
+	tw.Flush()
+}
+
+// writeTableFigures writes the plan's headline figures, warnings and refusal.
+func writeTableFigures(w io.Writer, p *Plan) {
+	s := p.Summary
+	fmt.Fprintf(w, "Summary: %s images: %s expire, %s transition, %s keep\n",
+		report.Thousands(s.Images), report.Thousands(s.Expire), report.Thousands(s.Transition), report.Thousands(s.Keep))
+	fmt.Fprintf(w, "Reclaims %s of %s stored%s, saving $%.2f a month at $%.2f per GB-month.\n",
+		report.Bytes(s.ReclaimedBytes), report.Bytes(s.StoredBytes), report.Percent(s.ReclaimedBytes, s.StoredBytes), s.MonthlySavingsUSD, s.PricePerGBMonth)
+	if s.Transition > 0 {
+		fmt.Fprintf(w, "Moves %s to archive storage (%s).\n", report.Bytes(s.TransitionedBytes), archiveCaveat)
+	}
+	for _, warn := range p.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+	if p.Refusal != "" {
+		fmt.Fprintf(w, "refused: %s\n", p.Refusal)
+	}
+}
+
+// archiveCaveat is what a reader of a plan that transitions images needs to know.
+const archiveCaveat = "archived images cannot be pulled until restored, and are billed for at least 90 days"
+
+// isChange reports whether an image with action leaves standard storage: it expires or
+// moves to archive.
+func isChange(action policy.Verdict) bool {
+	return action == policy.Expire || action == policy.Transition
+}
+
+// countChanges counts the items a plan expires or transitions, and those it keeps.
+func countChanges(items []Item) (changes, kept int) {
+	for i := range items {
+		if isChange(items[i].Action) {
+			changes++
+		}
+	}
+	return changes, len(items) - changes
+}
+
 func verdictText(v policy.Verdict, rule int) string {
 	if rule == 0 {
 		return string(v)
 	}
 	return fmt.Sprintf("%s (rule %d)", v, rule)
-}
-
-// WriteMarkdown writes the plan for pull-request comments and job summaries.
-func WriteMarkdown(w io.Writer, p *Plan) error {
-	ew := &report.Writer{W: w}
-	s := p.Summary
-	fmt.Fprintf(ew, "### shipshape plan: `%s`\n\n", report.Repository(p.Repository))
-	if p.Blocked != "" {
-		fmt.Fprintf(ew, "> [!CAUTION]\n> **Blocked**: %s.\n>\n", report.Cell(p.Blocked))
-		for _, u := range p.Unreadable {
-			fmt.Fprintf(ew, "> - `%s` %s: %s\n", inventory.ShortDigest(u.Digest), report.Cell(tagText(u.Tags, 3)), report.Cell(u.Reason))
-		}
-		fmt.Fprintln(ew)
-	}
-	fmt.Fprintf(ew, "**%s** to expire, **%s** to transition, **%s** to keep, of %s images at %s. ",
-		report.Thousands(s.Expire), report.Thousands(s.Transition), report.Thousands(s.Keep), report.Thousands(s.Images), p.Now.Format(time.RFC3339))
-	fmt.Fprintf(ew, "Reclaims **%s** of %s stored%s, saving **$%.2f a month** at $%.2f per GB-month.\n\n",
-		report.Bytes(s.ReclaimedBytes), report.Bytes(s.StoredBytes), report.Percent(s.ReclaimedBytes, s.StoredBytes), s.MonthlySavingsUSD, s.PricePerGBMonth)
-	for _, warn := range p.Warnings {
-		fmt.Fprintf(ew, "> [!WARNING]\n> %s\n\n", report.Cell(warn))
-	}
-	if p.Refusal != "" {
-		fmt.Fprintf(ew, "> [!CAUTION]\n> Refused: %s\n\n", report.Cell(p.Refusal))
-	}
-	if c := p.ECRPreview; c != nil {
-		fmt.Fprintf(ew, "%s.\n\n", c)
-		if len(c.Differences) > 0 {
-			fmt.Fprintln(ew, "| Digest | Tags | ECR | shipshape | shipshape's reason |\n|---|---|---|---|---|")
-			for _, d := range c.Differences {
-				fmt.Fprintf(ew, "| `%s` | %s | %s | %s | %s |\n", inventory.ShortDigest(d.Digest), report.Cell(tagText(d.Tags, 3)),
-					verdictText(d.Registry, d.RegistryRule), verdictText(d.Shipshape, d.ShipshapeRule), report.Cell(d.ShipshapeReason))
-			}
-			fmt.Fprintln(ew)
-		}
-	}
-	fmt.Fprintln(ew, "| Rule | Identified | Selected | Acts on | Blocked | What |")
-	fmt.Fprintln(ew, "|---:|---:|---:|---:|---:|---|")
-	for _, r := range p.Rules {
-		fmt.Fprintf(ew, "| %d | %d | %d | %d | %d | %s |\n", r.RulePriority, r.Identified, r.Selected, r.Acted, r.Blocked, report.Cell(ruleText(r)))
-	}
-	fmt.Fprintf(ew, "\n<details><summary>Images (%s)</summary>\n\n", report.Thousands(len(p.Images)))
-	fmt.Fprintln(ew, "| Action | Rule | Digest | Tags | Pushed | Size | Reason |")
-	fmt.Fprintln(ew, "|---|---:|---|---|---|---:|---|")
-	for _, it := range p.Images {
-		fmt.Fprintf(ew, "| %s | %s | `%s` | %s | %s | %s | %s |\n", it.Action, rulePriority(it.RulePriority),
-			inventory.ShortDigest(it.Digest), report.Cell(tagText(it.Tags, 3)), pushedText(it.PushedAt, "2006-01-02 15:04"),
-			sizeText(it), report.Cell(it.Reason))
-	}
-	fmt.Fprintln(ew, "\n</details>")
-	return ew.Err
 }
 
 func colorOf(v policy.Verdict) string {
@@ -354,15 +396,19 @@ func sizeText(it Item) string {
 }
 
 // Write writes the plan in format: report.Table (coloured when color), report.JSON or
-// report.Markdown.
-func Write(w io.Writer, p *Plan, format string, color bool) error {
+// report.Markdown, showing what view asks for. JSON holds every image whatever
+// view.ShowKept says; with view.SummaryOnly it is WriteJSONSummary's document.
+func Write(w io.Writer, p *Plan, format string, color bool, view View) error {
 	switch format {
 	case report.JSON:
+		if view.SummaryOnly {
+			return WriteJSONSummary(w, p)
+		}
 		return WriteJSON(w, p)
 	case report.Markdown:
-		return WriteMarkdown(w, p)
+		return WriteMarkdown(w, p, view)
 	}
-	return WriteTable(w, p, color)
+	return WriteTable(w, p, color, view)
 }
 
 // WriteUnreadable writes one line per manifest that could not be read: its digest, tags and

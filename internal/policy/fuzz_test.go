@@ -11,7 +11,8 @@ import (
 )
 
 // FuzzLoad feeds arbitrary text to the parser and validator. Whatever the input, Load must
-// not panic; a policy it accepts must survive Format unchanged in meaning, and must evaluate.
+// not panic, nor Lint on whatever policy Load returns; a policy Load accepts must survive
+// Format unchanged in meaning, and must evaluate.
 func FuzzLoad(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/aws/*.json")
 	more, _ := filepath.Glob("../../examples/policies/*.json")
@@ -23,6 +24,8 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Add([]byte(`{"rules": [{"rulePriority": 1,,}]}`))
 	f.Add([]byte(`{"rules": null}`))
+	f.Add([]byte(`{"rules": [5, {"rulePriority": 1, "selection": {"tagStatus": "tagged", "tagPrefixList": ["-a", null]}}]}`))
+	f.Add([]byte(`// comment` + "\n" + `{"rules": []}`))
 	f.Add([]byte(`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[`))
 	images := []inventory.Image{{Digest: "sha256:a", Tags: []string{"v1"}}, {Digest: "sha256:b"}}
 	f.Fuzz(func(t *testing.T, text []byte) {
@@ -30,6 +33,9 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			if _, ok := err.(policy.ErrorList); !ok {
 				t.Fatalf("Load() error of type %T, want ErrorList", err)
+			}
+			if p != nil {
+				_ = policy.Lint(p) // Lint reads what it can of an invalid policy
 			}
 			return
 		}

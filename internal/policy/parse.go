@@ -37,6 +37,12 @@ func Parse(text []byte) (*Policy, error) {
 	d := decoder{errs: c}
 	p := d.policy(root)
 	p.pos, p.src = c.pos, text
+	for _, e := range c.list {
+		if p.broken == nil {
+			p.broken = make(map[string]bool)
+		}
+		p.broken[e.Path] = true
+	}
 	return p, c.err()
 }
 
@@ -136,9 +142,27 @@ func parseTree(src []byte) (*node, error) {
 	}
 	off := p.start()
 	if _, err := dec.Token(); err != io.EOF {
+		if msg, ok := p.comment(off); ok {
+			return nil, &syntaxError{off: off, msg: msg}
+		}
 		return nil, &syntaxError{off: off, msg: "unexpected data after the end of the policy object"}
 	}
 	return root, nil
+}
+
+// comment recognises a JavaScript-style comment starting at off, which people put in policy
+// files and which JSON (and so ECR) does not allow, and says so.
+func (p *treeParser) comment(off int) (string, bool) {
+	if off < 0 || off+1 >= len(p.src) || p.src[off] != '/' {
+		return "", false
+	}
+	switch p.src[off+1] {
+	case '/':
+		return "JSON has no comments: remove this // comment (ECR rejects it too; a rule's \"description\" can hold a note)", true
+	case '*':
+		return "JSON has no comments: remove this /* */ comment (ECR rejects it too; a rule's \"description\" can hold a note)", true
+	}
+	return "", false
 }
 
 // start is the offset of the next token: the decoder's position past separators.
@@ -162,7 +186,10 @@ func (p *treeParser) token() (json.Token, int, error) {
 		var se *json.SyntaxError
 		switch {
 		case errors.As(err, &se):
-			off := p.offending(se)
+			if msg, ok := p.comment(off); ok {
+				return nil, off, &syntaxError{off: off, msg: msg}
+			}
+			off := p.offending(se, off)
 			return nil, off, &syntaxError{off: off, msg: se.Error()}
 		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 			return nil, len(p.src), &syntaxError{off: len(p.src), msg: "unexpected end of input"}
@@ -174,11 +201,12 @@ func (p *treeParser) token() (json.Token, int, error) {
 }
 
 // offending finds the byte a syntax error is about. Depending on where the decoder noticed
-// the problem, its Offset counts that byte or stops just before it.
-func (p *treeParser) offending(se *json.SyntaxError) int {
+// the problem, its Offset counts that byte or stops just before it; for an error in a value
+// it decodes whole, Offset counts from the value's start, the token start tok.
+func (p *treeParser) offending(se *json.SyntaxError, tok int) int {
 	off := int(se.Offset)
 	if _, rest, ok := strings.Cut(se.Error(), "invalid character '"); ok && len(rest) > 1 && rest[1] == '\'' {
-		for _, o := range []int{off - 1, off} {
+		for _, o := range []int{off - 1, off, tok} {
 			if o >= 0 && o < len(p.src) && p.src[o] == rest[0] {
 				return o
 			}

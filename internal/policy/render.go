@@ -6,28 +6,40 @@ import (
 	"io"
 )
 
-// Problem is one error or warning of a policy file, as a Report gives it.
+// Problem is one error or lint finding of a policy file, as a Report gives it.
 type Problem struct {
 	Path    string `json:"path"`
 	Line    int    `json:"line,omitempty"`
 	Column  int    `json:"column,omitempty"`
 	Check   string `json:"check,omitempty"`
 	Message string `json:"message"`
+	// Severity grades a lint finding, "warning" or "info"; errors have none.
+	Severity Severity `json:"severity,omitempty"`
+}
+
+// level is the severity of a lint finding: a warning unless it says otherwise.
+func (p Problem) level() Severity {
+	if p.Severity == "" {
+		return SeverityWarning
+	}
+	return p.Severity
 }
 
 // Report is what checking one policy file found: the form "shipshape policy validate -o json"
 // and "policy lint -o json" print, and what WriteProblems and WriteValidation render.
 type Report struct {
-	File     string    `json:"file"`
-	Valid    bool      `json:"valid"`
-	Rules    int       `json:"rules"`
-	Errors   []Problem `json:"errors"`
+	File   string    `json:"file"`
+	Valid  bool      `json:"valid"`
+	Rules  int       `json:"rules"`
+	Errors []Problem `json:"errors"`
+	// Warnings holds the lint findings, in Lint's order, each with its severity: infos are
+	// here too, told apart by "severity": "info".
 	Warnings []Problem `json:"warnings,omitempty"`
 }
 
 // NewReport reports on the policy in file. p and err are what Load returned, or err is why
-// the file could not be read (a Problem with only a message); ws are the Lint warnings of a
-// valid policy.
+// the file could not be read (a Problem with only a message); ws are the Lint findings of p,
+// valid or not.
 func NewReport(file string, p *Policy, err error, ws []*Warning) Report {
 	r := Report{File: file, Valid: err == nil, Errors: []Problem{}}
 	if p != nil {
@@ -43,18 +55,32 @@ func NewReport(file string, p *Policy, err error, ws []*Warning) Report {
 		r.Errors = append(r.Errors, Problem{Message: err.Error()})
 	}
 	for _, w := range ws {
-		r.Warnings = append(r.Warnings, Problem{Path: w.Path, Line: w.Line, Column: w.Column, Check: w.Check, Message: w.Msg})
+		r.Warnings = append(r.Warnings, Problem{Path: w.Path, Line: w.Line, Column: w.Column, Check: w.Check, Message: w.Msg, Severity: w.Level()})
 	}
 	return r
 }
 
-// Annotate is told of each problem WriteProblems writes, after its line, with level "error"
-// or "warning" and the problem without the file name (a GitHub Actions annotation).
+// Count returns how many lint findings of severity s r holds. "policy lint --strict" fails
+// when Count(SeverityWarning) is not 0.
+func (r Report) Count(s Severity) int {
+	n := 0
+	for _, p := range r.Warnings {
+		if p.level() == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Annotate is told of each problem WriteProblems writes, after its line, with level "error",
+// "warning" or, for an info, "notice" (GitHub Actions' annotation levels) and the problem
+// without the file name.
 type Annotate func(level, file string, line, column int, msg string)
 
-// WriteProblems writes the errors of r, then its warnings, one a line: "FILE: PATH: MESSAGE",
-// "FILE:LINE:COLUMN: MESSAGE" for an error that has only a position, and warnings ending in
-// " [CHECK]". annotate, when not nil, is called after each line.
+// WriteProblems writes the errors of r, then its lint findings, one a line:
+// "FILE: PATH: MESSAGE", "FILE:LINE:COLUMN: MESSAGE" for an error that has only a position,
+// findings ending in " [CHECK]", and infos starting "FILE: info: ". annotate, when not nil,
+// is called after each line.
 func WriteProblems(w io.Writer, r Report, annotate Annotate) error {
 	var err error
 	put := func(format string, a ...any) {
@@ -75,9 +101,15 @@ func WriteProblems(w io.Writer, r Report, annotate Annotate) error {
 	}
 	for _, p := range r.Warnings {
 		wn := &Warning{Path: p.Path, Line: p.Line, Column: p.Column, Check: p.Check, Msg: p.Message}
-		put("%s: %s [%s]\n", r.File, wn.String(), wn.Check)
+		level := "warning"
+		if p.level() == SeverityInfo {
+			put("%s: info: %s [%s]\n", r.File, wn.String(), wn.Check)
+			level = "notice"
+		} else {
+			put("%s: %s [%s]\n", r.File, wn.String(), wn.Check)
+		}
 		if annotate != nil {
-			annotate("warning", r.File, wn.Line, wn.Column, wn.String())
+			annotate(level, r.File, wn.Line, wn.Column, wn.String())
 		}
 	}
 	return err
@@ -93,16 +125,22 @@ func WriteValidation(w io.Writer, r Report, annotate Annotate) error {
 	return err
 }
 
-// WriteLintSummary writes the line that ends "policy lint": "N files, N invalid, N warnings".
+// WriteLintSummary writes the line that ends "policy lint": "N files, N invalid, N warnings",
+// and ", N info" when there are infos.
 func WriteLintSummary(w io.Writer, reports []Report) error {
-	invalid, warnings := 0, 0
+	invalid, warnings, infos := 0, 0, 0
 	for _, r := range reports {
 		if !r.Valid {
 			invalid++
 		}
-		warnings += len(r.Warnings)
+		warnings += r.Count(SeverityWarning)
+		infos += r.Count(SeverityInfo)
 	}
-	_, err := fmt.Fprintf(w, "%s, %d invalid, %s\n", count(len(reports), "file"), invalid, count(warnings, "warning"))
+	line := fmt.Sprintf("%s, %d invalid, %s", count(len(reports), "file"), invalid, count(warnings, "warning"))
+	if infos > 0 {
+		line += fmt.Sprintf(", %d info", infos)
+	}
+	_, err := fmt.Fprintln(w, line)
 	return err
 }
 

@@ -1,5 +1,7 @@
 package policy
 
+import "strings"
+
 // Policy is an Amazon ECR lifecycle policy: the document ECR's PutLifecyclePolicy accepts.
 // Field names, JSON spelling and enum values are ECR's own, so a Policy marshals back to
 // JSON that ECR accepts unchanged.
@@ -11,6 +13,20 @@ type Policy struct {
 	pos map[string]int
 	// src is the text the policy was parsed from, for offsets → line and column.
 	src []byte
+	// broken holds the paths whose value Parse could not decode (a wrong JSON type, null,
+	// an enum value in the wrong case): the fields there hold zero values, which Lint must
+	// not take at their word.
+	broken map[string]bool
+}
+
+// brokenUnder reports whether Parse failed to decode the value at path or inside it.
+func (p *Policy) brokenUnder(path string) bool {
+	for b := range p.broken {
+		if b == path || strings.HasPrefix(b, path) && (b[len(path)] == '.' || b[len(path)] == '[') {
+			return true
+		}
+	}
+	return false
 }
 
 // Rule is one lifecycle rule.

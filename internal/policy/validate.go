@@ -77,7 +77,7 @@ func validateRule(p *Policy, c *errs, i int) {
 		case prefixGiven && patternGiven:
 			c.at(sel+".tagPrefixList", -1, "cannot be used together with tagPatternList: a rule uses one or the other (write two rules for both)")
 		case !prefixGiven && !patternGiven:
-			c.at(sel+".tagStatus", -1, `"tagged" needs a tagPatternList or a tagPrefixList saying which tags to select`)
+			c.at(sel+".tagStatus", -1, `"tagged" needs a tagPatternList or a tagPrefixList saying which tags to select; to select every tagged image, add "tagPatternList": ["*"]`)
 		case prefixGiven && len(s.TagPrefixList) == 0:
 			c.at(sel+".tagPrefixList", -1, "must list at least one prefix")
 		case patternGiven && len(s.TagPatternList) == 0:

@@ -107,6 +107,11 @@ func TestLoadRejects(t *testing.T) {
 		{"empty", ``, []string{": the policy is empty"}},
 		{"malformed", "{\"rules\": [\n  {\"rulePriority\": 1,,}\n]}", []string{": invalid character ','"}},
 		{"trailing data", doc(rule("1", untaggedAge, expire)) + ` {}`, []string{": unexpected data after the end"}},
+		{"line comment", "// keep releases\n" + doc(rule("1", untaggedAge, expire)), []string{": invalid JSON: JSON has no comments: remove this // comment"}},
+		{"line comment in an object", "{\n  \"rules\": [ // one rule\n" + rule("1", untaggedAge, expire) + "]}", []string{": invalid JSON: JSON has no comments: remove this // comment"}},
+		{"block comment after a value", doc(rule("1 /* first */", untaggedAge, expire)), []string{": invalid JSON: JSON has no comments: remove this /* */ comment"}},
+		{"comment after the policy", doc(rule("1", untaggedAge, expire)) + "\n// end\n", []string{": invalid JSON: JSON has no comments: remove this // comment"}},
+		{"a slash that starts no comment", `{"rules": /` + strings.Repeat(" ", 100) + `}`, []string{": invalid JSON: invalid character '/' looking for beginning of value"}},
 		{"not an object", `["` + strings.Repeat("x", 120) + `"]`, []string{`: a lifecycle policy must be a JSON object`}},
 		{"no rules key", `{"description": "` + strings.Repeat("x", 120) + `"}`, []string{
 			"rules: missing", "description: unknown property"}},
@@ -146,7 +151,7 @@ func TestLoadRejects(t *testing.T) {
 			[]string{`rules[0].selection.tagStatus: must be one of "tagged", "untagged", "any", found "Untagged"; values are case-sensitive: write "untagged"`}},
 		{"tagStatus missing", doc(rule("1", `"countType": "imageCountMoreThan", "countNumber": 1`, expire)), []string{"rules[0].selection.tagStatus: missing"}},
 		{"tagged without list", doc(rule("1", `"tagStatus": "tagged", "countType": "imageCountMoreThan", "countNumber": 1`, expire)),
-			[]string{`rules[0].selection.tagStatus: "tagged" needs a tagPatternList or a tagPrefixList`}},
+			[]string{`rules[0].selection.tagStatus: "tagged" needs a tagPatternList or a tagPrefixList saying which tags to select; to select every tagged image, add "tagPatternList": ["*"]`}},
 		{"tagged with empty list", doc(rule("1", `"tagStatus": "tagged", "tagPatternList": [], "countType": "imageCountMoreThan", "countNumber": 1`, expire)),
 			[]string{"rules[0].selection.tagPatternList: must list at least one pattern"}},
 		{"both lists", doc(rule("1", `"tagStatus": "tagged", "tagPatternList": ["v*"], "tagPrefixList": ["v"], "countType": "imageCountMoreThan", "countNumber": 1`, expire)),
@@ -250,6 +255,45 @@ func TestLoadReportsLineAndColumn(t *testing.T) {
 	_, err = policy.Load([]byte("{\"rules\": [\n  {\"rulePriority\": 1,,}\n]}"))
 	if !errors.As(err, &list) || len(list) != 1 || list[0].Line != 2 || list[0].Column != 21 {
 		t.Errorf("Load(malformed) = %+v, want one error at 2:21", list)
+	}
+}
+
+func TestLoadPointsAtComments(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, text string
+		line, col  int
+	}{
+		{"before the policy", "// policy\n{}", 1, 1},
+		{"before a key", "{\n  // the rules\n  \"rules\": []}", 2, 3},
+		{"at a value's start", `{"rules": [ /* none */ ]}`, 1, 13},
+		{"after a value", `{"rules": [1 /* one */]}`, 1, 14},
+		{"after the policy", "{\"rules\": []} // end", 1, 15},
+		{"a slash at a value's start", `{"rules": / }`, 1, 11},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := policy.Load([]byte(tt.text))
+			var list policy.ErrorList
+			if !errors.As(err, &list) || len(list) != 1 || list[0].Line != tt.line || list[0].Column != tt.col {
+				t.Errorf("Load(%q) = %v, want one error at %d:%d", tt.text, err, tt.line, tt.col)
+			}
+		})
+	}
+}
+
+// TestLoadReturnsWhatItCouldRead checks the contract Lint relies on for invalid policies:
+// Load returns the policy alongside its errors whenever the text is JSON.
+func TestLoadReturnsWhatItCouldRead(t *testing.T) {
+	t.Parallel()
+	text := doc(rule("1", untaggedAge, `"type": "delete"`), rule("2", `"tagStatus": "tagged", "tagPrefixList": ["v"], "countType": "imageCountMoreThan", "countNumber": 3`, expire))
+	p, err := policy.Load([]byte(text))
+	if err == nil || p == nil || len(p.Rules) != 2 || p.Rules[1].Selection.TagPrefixList[0] != "v" {
+		t.Errorf("Load(invalid) = %+v, %v; want both rules read and an error", p, err)
+	}
+	if p, err := policy.Load([]byte(`{"rules": [`)); err == nil || p != nil {
+		t.Errorf("Load(not JSON) = %+v, %v; want no policy and an error", p, err)
 	}
 }
 

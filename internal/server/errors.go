@@ -16,6 +16,7 @@ const (
 	CodeUnauthorized = "unauthorized"         // 401: no token, or an unknown one
 	CodeForbidden    = "forbidden"            // 403: a read token on a write route
 	CodeNotFound     = "not_found"            // 404: no such pin
+	CodeMethod       = "method_not_allowed"   // 405: the route exists, not with this method; Allow lists those it has
 	CodeConflict     = "conflict"             // 409: compare-and-swap found another digest
 	CodeTooLarge     = "too_large"            // 413: the body exceeds the limit
 	CodeUnverified   = "unverified"           // 422: enforce mode, the image's labels do not match

@@ -425,3 +425,25 @@ func TestHealthAndMetrics(t *testing.T) {
 		t.Errorf("healthz with the store closed = %d %s, want 503", r.status, r.body)
 	}
 }
+
+// TestWrongMethodIs405: a route called with a method it does not take answers 405 with
+// the methods it does take in Allow, not 404; an unknown path is still 404.
+func TestWrongMethodIs405(t *testing.T) {
+	t.Parallel()
+	url := start(t, server.Config{})
+	for _, tc := range []struct {
+		method, path, allow string
+	}{
+		{"POST", "/v1/pins/api", "GET, HEAD, PUT, DELETE"},
+		{"DELETE", "/v1/pins", "GET, HEAD"},
+		{"GET", "/cp/admin/runtime-image-pins", "POST"},
+	} {
+		r := call(t, tc.method, url+tc.path, writeToken, "")
+		if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != tc.allow || decodeAs[errorBody](t, r).Error.Code != "method_not_allowed" {
+			t.Errorf("%s %s = %d, Allow %q, body %s; want 405 with Allow %q", tc.method, tc.path, r.status, r.header.Get("Allow"), r.body, tc.allow)
+		}
+	}
+	if r := call(t, "GET", url+"/v2/nothing", writeToken, ""); r.status != http.StatusNotFound || r.header.Get("Allow") != "" {
+		t.Errorf("GET /v2/nothing = %d, Allow %q; want 404", r.status, r.header.Get("Allow"))
+	}
+}

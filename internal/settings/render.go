@@ -17,6 +17,9 @@ type Summary struct {
 	Created   int `json:"created"`
 	Failed    int `json:"failed"`
 	Drifted   int `json:"drifted"`
+	// WouldUpdate and WouldCreate count what a dry run would write (ensure --dry-run).
+	WouldUpdate int `json:"wouldUpdate,omitempty"`
+	WouldCreate int `json:"wouldCreate,omitempty"`
 }
 
 // Summary counts the report's outcomes.
@@ -24,10 +27,15 @@ func (r Report) Summary() Summary {
 	return Summary{
 		Settings: len(r.Outcomes), Unchanged: r.Count(Unchanged), Updated: r.Count(Updated),
 		Created: r.Count(Created), Failed: r.Count(Failed), Drifted: r.Count(Drifted),
+		WouldUpdate: r.Count(WouldUpdate), WouldCreate: r.Count(WouldCreate),
 	}
 }
 
 func (s Summary) String() string {
+	if s.WouldUpdate+s.WouldCreate > 0 {
+		return fmt.Sprintf("%d settings: %d unchanged, %d would be updated, %d would be created (dry run: nothing written), %d failed, %d drifted",
+			s.Settings, s.Unchanged, s.WouldUpdate, s.WouldCreate, s.Failed, s.Drifted)
+	}
 	return fmt.Sprintf("%d settings: %d unchanged, %d updated, %d created, %d failed, %d drifted",
 		s.Settings, s.Unchanged, s.Updated, s.Created, s.Failed, s.Drifted)
 }
@@ -67,7 +75,7 @@ func WriteTable(w io.Writer, r Report, color bool) error {
 		for _, o := range r.Outcomes {
 			status := string(o.Status)
 			if c := colorOf(o.Status); color && c != "" {
-				status = c + fmt.Sprintf("%-9s", status) + reset
+				status = c + fmt.Sprintf("%-11s", status) + reset
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", o.Registry, repositoryText(o.Repository), o.Setting, status, detailText(o))
 		}
@@ -85,8 +93,13 @@ func WriteTable(w io.Writer, r Report, color bool) error {
 func WriteMarkdown(w io.Writer, r Report) error {
 	ew := &report.Writer{W: w}
 	s := r.Summary()
-	fmt.Fprintf(ew, "### shipshape ensure\n\n**%d** updated, **%d** created, **%d** failed, **%d** drifted, %d unchanged, of %d settings.\n\n",
-		s.Updated, s.Created, s.Failed, s.Drifted, s.Unchanged, s.Settings)
+	if s.WouldUpdate+s.WouldCreate > 0 {
+		fmt.Fprintf(ew, "### shipshape ensure --dry-run\n\n**%d** would be updated, **%d** would be created, **%d** failed, **%d** drifted, %d unchanged, of %d settings. Nothing was written.\n\n",
+			s.WouldUpdate, s.WouldCreate, s.Failed, s.Drifted, s.Unchanged, s.Settings)
+	} else {
+		fmt.Fprintf(ew, "### shipshape ensure\n\n**%d** updated, **%d** created, **%d** failed, **%d** drifted, %d unchanged, of %d settings.\n\n",
+			s.Updated, s.Created, s.Failed, s.Drifted, s.Unchanged, s.Settings)
+	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(ew, "> [!CAUTION]\n> %s\n\n", report.Cell(e))
 	}
@@ -120,7 +133,7 @@ func detailText(o Outcome) string {
 
 func colorOf(s Status) string {
 	switch s {
-	case Updated, Created:
+	case Updated, Created, WouldUpdate, WouldCreate:
 		return green
 	case Failed:
 		return red

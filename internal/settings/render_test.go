@@ -44,7 +44,7 @@ Summary: 4 settings: 1 unchanged, 1 updated, 0 created, 1 failed, 1 drifted
 	if err := settings.WriteTable(&buf, report, true); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(buf.Bytes(), []byte("\x1b[31mfailed   \x1b[0m")) || bytes.Contains(buf.Bytes(), []byte("\x1b[31munchanged")) {
+	if !bytes.Contains(buf.Bytes(), []byte("\x1b[31mfailed     \x1b[0m")) || bytes.Contains(buf.Bytes(), []byte("\x1b[31munchanged")) {
 		t.Errorf("WriteTable(color) does not colour failures alone:\n%q", buf.String())
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/progress"
 	registry "github.com/shipshape-dev/shipshape/internal/registry/ecr"
 )
 
@@ -64,6 +65,9 @@ type Desired struct {
 	// Only limits the run to these repository names (exact); empty means every repository
 	// a rule matches.
 	Only []string
+	// DryRun reads and compares every setting but writes nothing: what would be written is
+	// reported as WouldUpdate or WouldCreate.
+	DryRun bool
 }
 
 // Rule declares the settings of the repositories whose names match Patterns. Nil settings
@@ -149,10 +153,13 @@ const (
 	Failed Status = "failed"
 	// Drifted: the setting differs and shipshape does not change it; Reason says why.
 	Drifted Status = "drifted"
+	// WouldUpdate and WouldCreate are Updated and Created in a dry run: nothing was written.
+	WouldUpdate Status = "wouldUpdate"
+	WouldCreate Status = "wouldCreate"
 )
 
 // Statuses lists every status, in report order.
-var Statuses = []Status{Unchanged, Updated, Created, Failed, Drifted}
+var Statuses = []Status{Unchanged, Updated, Created, Failed, Drifted, WouldUpdate, WouldCreate}
 
 // Outcome is what became of one setting of one repository, or of the registry.
 type Outcome struct {
@@ -275,12 +282,13 @@ type target struct {
 
 // EnsureIn loads the AWS configuration of acct (see the ECR backend's LoadAWSConfig) and ensures d in the
 // registry it reaches.
-func EnsureIn(ctx context.Context, acct registry.Account, d Desired) (Report, error) {
+// pr, when not nil, is told how many repositories are done.
+func EnsureIn(ctx context.Context, acct registry.Account, d Desired, pr progress.Reporter) (Report, error) {
 	cfg, err := registry.LoadAWSConfig(ctx, acct)
 	if err != nil {
 		return Report{}, err
 	}
-	return Ensure(ctx, ecr.NewFromConfig(cfg), d), nil
+	return ensure(ctx, ecr.NewFromConfig(cfg), d, progress.OrNop(pr)), nil
 }
 
 // Ensure brings the registry's repositories to the desired state, setting by setting: each
@@ -289,12 +297,25 @@ func EnsureIn(ctx context.Context, acct registry.Account, d Desired) (Report, er
 // the report lists the registry's settings first, then repositories by name, each setting
 // in a fixed order.
 func Ensure(ctx context.Context, api API, d Desired) Report {
+	return ensure(ctx, api, d, progress.Nop{})
+}
+
+func ensure(ctx context.Context, api API, d Desired, pr progress.Reporter) Report {
+	if d.DryRun {
+		api = &dryRun{API: api, created: map[string]bool{}, scanOnPush: map[string]bool{}}
+	}
 	e := &ensurer{api: api, d: d}
 	var rep Report
+	registryChanges := false
 	if d.RegistryScanning != nil {
-		rep.Outcomes = append(rep.Outcomes, e.registryScanning(ctx))
+		o := e.registryScanning(ctx)
+		registryChanges = o.Status == Updated
+		rep.Outcomes = append(rep.Outcomes, o)
 	}
+	pr.Phase("repositories of "+d.Registry, 0, 0)
 	targets, err := e.targets(ctx)
+	pr.Phase("settings of "+d.Registry, 0, len(targets))
+	defer pr.End()
 	if err != nil {
 		rep.Errors = append(rep.Errors, fmt.Sprintf("%s: listing repositories: %s", d.Registry, reason(err)))
 	}
@@ -307,17 +328,37 @@ func Ensure(ctx context.Context, api API, d Desired) Report {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			results[i] = e.repository(ctx, t)
+			pr.Add(1)
 		}()
 	}
 	wg.Wait()
 	outs := slices.Concat(results...)
-	e.effectiveScanning(ctx, outs)
+	// In a dry run the registry's scanning configuration is still the old one, so what
+	// would be in effect after the run cannot be read.
+	if !(d.DryRun && registryChanges) {
+		e.effectiveScanning(ctx, outs)
+	}
 	slices.SortStableFunc(outs, func(a, b Outcome) int {
 		return cmp.Or(strings.Compare(a.Repository, b.Repository),
 			cmp.Compare(slices.Index(settingOrder, a.Setting), slices.Index(settingOrder, b.Setting)))
 	})
 	rep.Outcomes = append(rep.Outcomes, outs...)
+	if d.DryRun {
+		for i, o := range rep.Outcomes {
+			switch o.Status {
+			case Updated:
+				rep.Outcomes[i].Status = WouldUpdate
+			case Created:
+				rep.Outcomes[i].Status = WouldCreate
+			}
+		}
+	}
 	return rep
+}
+
+// Changes counts the settings a run wrote, or in a dry run would write.
+func (r Report) Changes() int {
+	return r.Count(Updated) + r.Count(Created) + r.Count(WouldUpdate) + r.Count(WouldCreate)
 }
 
 type ensurer struct {
@@ -789,6 +830,9 @@ func isCode(err error, code string) bool {
 // reason is the ECR API's error as the report gives it: operation, code and message.
 func reason(err error) string {
 	var ae smithy.APIError
+	if registry.NoCredentials(err) {
+		return registry.NoCredentialsHelp
+	}
 	if !errors.As(err, &ae) {
 		return err.Error()
 	}

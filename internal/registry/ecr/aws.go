@@ -3,16 +3,20 @@ package ecr
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	ecrsdk "github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/shipshape-dev/shipshape/internal/registry"
 )
@@ -31,6 +35,13 @@ type Account struct {
 	SessionName string
 	// Endpoint overrides the AWS endpoint URL of every service (tests, VPC endpoints).
 	Endpoint string
+	// MaxAttempts and MaxBackoff bound the SDK's retries of one call; zero means 8 attempts
+	// and 20 s. A publish step (ensure) wants a smaller budget than a cleanup.
+	MaxAttempts int
+	MaxBackoff  time.Duration
+	// ConnectTimeout bounds each connection attempt; zero means the SDK's (30 s). An
+	// unreachable endpoint then fails in seconds instead of holding a publish step.
+	ConnectTimeout time.Duration
 }
 
 // maxAttempts bounds the SDK's attempts per call. ECR throttles per account and API with no
@@ -49,14 +60,31 @@ func LoadAWSConfig(ctx context.Context, a Account) (aws.Config, error) {
 	if a.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(a.Profile))
 	}
+	attempts, backoff := a.MaxAttempts, a.MaxBackoff
+	if attempts <= 0 {
+		attempts = maxAttempts
+	}
+	if backoff <= 0 {
+		backoff = 20 * time.Second
+	}
 	opts = append(opts, config.WithRetryer(func() aws.Retryer {
 		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
 			o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-				so.MaxAttempts = maxAttempts
-				so.MaxBackoff = 20 * time.Second
+				so.MaxAttempts = attempts
+				so.MaxBackoff = backoff
 			})
 		})
 	}))
+	if a.ConnectTimeout > 0 {
+		opts = append(opts, config.WithHTTPClient(awshttp.NewBuildableClient().WithDialerOptions(func(d *net.Dialer) {
+			d.Timeout = a.ConnectTimeout
+		})))
+	}
+	// The SDK's own log lines ("WARN failed to discard …") go to shipshape's logger, at
+	// debug level, instead of standard error.
+	opts = append(opts, config.WithLogger(logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		slog.Debug(fmt.Sprintf(format, v...), "source", "aws-sdk", "level", string(c))
+	})))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)

@@ -135,7 +135,28 @@ type ecrError struct {
 	err      error
 }
 
-func (e *ecrError) Error() string   { return e.err.Error() }
+func (e *ecrError) Error() string {
+	if NoCredentials(e.err) {
+		op := "ECR"
+		var oe *smithy.OperationError
+		if errors.As(e.err, &oe) {
+			op = oe.Service() + " " + oe.Operation()
+		}
+		return op + ": " + NoCredentialsHelp
+	}
+	return e.err.Error()
+}
+
+// NoCredentialsHelp says what to do when the AWS SDK found no credentials to sign with.
+const NoCredentialsHelp = "no AWS credentials found: tried the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), " +
+	"the shared config and credentials files (AWS_PROFILE or --profile), SSO, web identity (AWS_WEB_IDENTITY_TOKEN_FILE) " +
+	"and the instance or task role; set one of them, e.g. export AWS_PROFILE=NAME, or run aws sso login --profile NAME"
+
+// NoCredentials reports whether err is the SDK's failure to find credentials: every
+// generated client wraps the credential chain's failure in "get identity".
+func NoCredentials(err error) bool {
+	return err != nil && errorCode(err) == "" && strings.Contains(err.Error(), "get identity: ")
+}
 func (e *ecrError) Unwrap() []error { return []error{e.sentinel, e.err} }
 
 // mapError makes err match the registry sentinel its ECR or STS error code corresponds to.
@@ -164,9 +185,7 @@ func sentinel(err error) error {
 	case "ImageStorageClassUpdateNotSupportedException":
 		return registry.ErrUnsupported
 	case "":
-		// The SDK found no credentials to sign with: every generated client wraps the
-		// credential chain's failure in "get identity".
-		if strings.Contains(err.Error(), "get identity: ") {
+		if NoCredentials(err) {
 			return registry.ErrUnauthorized
 		}
 	}

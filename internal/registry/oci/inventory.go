@@ -31,6 +31,8 @@ func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Invento
 	if err != nil {
 		return nil, err
 	}
+	c.progress.Phase("tags", 0, 0)
+	defer c.progress.End()
 	now := c.now()
 	var hist *history
 	if c.cache != nil {
@@ -41,7 +43,7 @@ func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Invento
 	}
 	remembered := hist != nil && len(hist.Manifests) > 0
 
-	tags, err := c.listTags(ctx, r)
+	tags, err := c.listTags(ctx, r, c.progress.Add)
 	if err != nil {
 		// distribution reports a repository whose tags are all gone as unknown; the
 		// manifests an earlier inventory saw in it may still be there.
@@ -53,9 +55,10 @@ func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Invento
 	}
 
 	// Learn whether the registry has the referrers API while the tags are read.
+	c.progress.Phase("manifests", 0, len(tags))
 	rd := c.newReader(r)
 	defer rd.wait()
-	w := &walker{c: c, r: r, rd: rd, nodes: make(map[digest.Digest]*node)}
+	w := &walker{c: c, r: r, rd: rd, nodes: make(map[digest.Digest]*node), counted: true}
 	var roots []visit
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -79,6 +82,7 @@ func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Invento
 	for _, v := range roots {
 		tagsOf[v.desc.Digest] = v.tags
 	}
+	c.progress.Phase("images", 0, 0)
 	if err := w.walkAll(ctx, roots); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", repo, err)
 	}
@@ -95,9 +99,13 @@ func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Invento
 		}
 		slices.Sort(missing)
 		var found []visit
+		c.progress.Phase("history", 0, len(missing))
 		found, gone, err = c.resolveDigests(ctx, r, missing)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", repo, err)
+		}
+		if len(found) > 0 {
+			c.progress.Phase("images", 0, 0)
 		}
 		if err := w.walkAll(ctx, found); err != nil {
 			return nil, fmt.Errorf("reading %s: %w", repo, err)
@@ -207,6 +215,7 @@ func (c *Client) readTags(ctx context.Context, rd *reader, tags []string, warm b
 	g.SetLimit(c.concurrency)
 	for _, tag := range tags {
 		g.Go(func() error {
+			defer c.progress.Add(1)
 			var (
 				desc       ocispec.Descriptor
 				raw        []byte
@@ -270,6 +279,7 @@ func (c *Client) resolveDigests(ctx context.Context, r *repository, ds []digest.
 	g.SetLimit(c.concurrency)
 	for _, d := range ds {
 		g.Go(func() error {
+			defer c.progress.Add(1)
 			desc, err := r.Resolve(gctx, d.String())
 			mu.Lock()
 			defer mu.Unlock()

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/progress/progresstest"
 	shipreg "github.com/shipshape-dev/shipshape/internal/registry"
 	"github.com/shipshape-dev/shipshape/internal/registry/registrytest"
 )
@@ -46,16 +46,8 @@ func TestCache(t *testing.T) {
 			fillRepository(t, host, repo)
 			dir := t.TempDir()
 
-			var progress []int
-			var mu sync.Mutex
-			cold := newClient(t, host, Options{CacheDir: dir, Progress: func(done, total int) {
-				mu.Lock()
-				defer mu.Unlock()
-				if done > total {
-					t.Errorf("Progress(%d, %d): done exceeds total", done, total)
-				}
-				progress = append(progress, done, total)
-			}})
+			var rec progresstest.Recorder
+			cold := newClient(t, host, Options{CacheDir: dir, Progress: &rec})
 			first, err := cold.Inventory(t.Context(), repo)
 			if err != nil {
 				t.Fatalf("Inventory() error = %v", err)
@@ -73,8 +65,8 @@ func TestCache(t *testing.T) {
 			if s.ByKind[shipreg.KindManifestHEAD] != 0 || s.ByKind[shipreg.KindManifestGET] != len(first.Images)+tags-tagged || s.ByKind[shipreg.KindBlobGET] == 0 || s.CacheHits != 0 {
 				t.Errorf("first Inventory() Stats = %+v, want no HEADs and %d manifest GETs", s, len(first.Images)+tags-tagged)
 			}
-			if n := len(progress); n < 2 || progress[n-2] != progress[n-1] || progress[n-1] != len(first.Images) {
-				t.Errorf("Progress ended at %v, want done = total = %d images", progress[max(0, n-2):], len(first.Images))
+			if got, want := rec.Phases(), imagesPhase(len(first.Images)); !slices.ContainsFunc(got, want) {
+				t.Errorf("Progress phases = %+v, want images read to reach %d of %d", got, len(first.Images), len(first.Images))
 			}
 
 			// A later run, as a new process would do it.

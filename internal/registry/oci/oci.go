@@ -108,13 +108,45 @@ type Options struct {
 	// Counter counts the requests the Client sends and its cache hits, with those of any
 	// other client it is given to; nil means a Counter of the Client's own. Stats reads it.
 	Counter *shipreg.Counter
-	// Progress, if set, is called as Inventory reads manifests, with how many it has read
-	// and how many it knows of so far. Calls never overlap.
-	Progress func(done, total int)
+	// Progress, if set, is told how far Inventory has come, from its first request, in
+	// these phases:
+	//
+	//	tags       tags listed (the total is not known)
+	//	manifests  tags resolved to their manifests (GET, or HEAD with a tag history), of
+	//	           the tags listed
+	//	images     manifests read with their configs and referrers, of those found so far
+	//	history    manifests an earlier inventory saw, asked again whether they exist
+	//	           (with a tag history), then "images" again for those that do
+	//
+	// Inventory ends its last phase before it returns. Tags starts no phase: it counts into
+	// the caller's (apply's "re-check"), growing the total by the tags listed and adding
+	// one for each tag resolved. nil reports nothing.
+	Progress Progress
 	// Now returns the current time, for Inventory.CapturedAt and the tag history; nil
 	// means time.Now.
 	Now func() time.Time
 }
+
+// Progress is told how far a Client has come (see Options.Progress); a progress.Reporter is
+// one. Its methods are called from many goroutines at once.
+type Progress interface {
+	// Phase starts a phase of total steps (<= 0: not known), done of them done already,
+	// ending the phase before.
+	Phase(name string, done, total int)
+	// Grow adds n steps to the current phase's total; Add records n steps done.
+	Grow(n int)
+	Add(n int)
+	// End ends the current phase.
+	End()
+}
+
+// noProgress reports nothing.
+type noProgress struct{}
+
+func (noProgress) Phase(string, int, int) {}
+func (noProgress) Grow(int)               {}
+func (noProgress) Add(int)                {}
+func (noProgress) End()                   {}
 
 // Client reads and deletes manifests in the repositories of one registry host. It is safe
 // for concurrent use.
@@ -125,7 +157,7 @@ type Client struct {
 	requests    *shipreg.Counter
 	cache       *store // nil without CacheDir
 	log         *slog.Logger
-	progress    func(done, total int)
+	progress    Progress
 	now         func() time.Time
 	concurrency int
 	tagPageSize int
@@ -174,6 +206,9 @@ func New(host string, opts Options) (*Client, error) {
 	now := opts.Now
 	if now == nil {
 		now = time.Now
+	}
+	if opts.Progress == nil {
+		opts.Progress = noProgress{}
 	}
 
 	requests := opts.Counter

@@ -9,7 +9,8 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// listTags returns every tag of r, in the order the registry lists them.
+// listTags returns every tag of r, in the order the registry lists them. listed, if not
+// nil, is told how many new tags each page brought.
 //
 // Registries page tag lists differently. Those that follow the spec send a Link header to
 // the next page, which oras follows. Some send no Link header but honour n and last (the
@@ -19,7 +20,7 @@ import (
 // asked for, with no Link header, listTags asks again from its last tag; it stops when a
 // page brings no tag it has not seen, is shorter than asked for, or is longer (the registry
 // ignored n), or when the registry has shown it sends Link headers.
-func (c *Client) listTags(ctx context.Context, r *repository) ([]string, error) {
+func (c *Client) listTags(ctx context.Context, r *repository, listed func(n int)) ([]string, error) {
 	var (
 		tags    []string
 		seen    = make(map[string]bool)
@@ -39,12 +40,16 @@ func (c *Client) listTags(ctx context.Context, r *repository) ([]string, error) 
 		if len(page) > 0 {
 			lastTag = page[len(page)-1]
 		}
+		n := len(tags)
 		for _, t := range page {
 			if !seen[t] {
 				seen[t] = true
 				fresh = true
 				tags = append(tags, t)
 			}
+		}
+		if listed != nil {
+			listed(len(tags) - n)
 		}
 		return nil
 	}
@@ -62,7 +67,7 @@ func (c *Client) listTags(ctx context.Context, r *repository) ([]string, error) 
 }
 
 // resolveTags returns the descriptor each tag points at. Tags deleted since they were
-// listed are left out.
+// listed are left out. Each tag resolved adds one to the progress.
 func (c *Client) resolveTags(ctx context.Context, r *repository, tags []string) (map[string]ocispec.Descriptor, error) {
 	var mu sync.Mutex
 	out := make(map[string]ocispec.Descriptor, len(tags))
@@ -70,6 +75,7 @@ func (c *Client) resolveTags(ctx context.Context, r *repository, tags []string) 
 	g.SetLimit(c.concurrency)
 	for _, tag := range tags {
 		g.Go(func() error {
+			defer c.progress.Add(1)
 			desc, err := r.Resolve(gctx, tag)
 			if isNotFound(err) {
 				c.log.Debug("tag deleted while listing", "repository", r.name, "tag", tag)
@@ -90,16 +96,18 @@ func (c *Client) resolveTags(ctx context.Context, r *repository, tags []string) 
 	return out, nil
 }
 
-// Tags returns the tags of repo, each with the digest it points at now.
+// Tags returns the tags of repo, each with the digest it points at now. It counts into the
+// caller's progress phase: the tags listed grow the total, each tag resolved adds one.
 func (c *Client) Tags(ctx context.Context, repo string) (map[string]string, error) {
 	r, err := c.repository(repo)
 	if err != nil {
 		return nil, err
 	}
-	tags, err := c.listTags(ctx, r)
+	tags, err := c.listTags(ctx, r, nil)
 	if err != nil {
 		return nil, fmt.Errorf("listing tags of %s: %w", repo, err)
 	}
+	c.progress.Grow(len(tags))
 	descs, err := c.resolveTags(ctx, r, tags)
 	if err != nil {
 		return nil, fmt.Errorf("reading tags of %s: %w", repo, err)

@@ -27,10 +27,12 @@ type walker struct {
 	// Without the API there is nothing to ask: the referrers tag schema indexes are tagged,
 	// so they and the referrers they list are reached from the tags.
 	referrers bool
+	// counted says to report the manifests read to the Client's progress: the total grows
+	// by each level's manifests, and each one read adds one.
+	counted bool
 
-	mu          sync.Mutex
-	nodes       map[digest.Digest]*node // nil: gone (404 to GET and HEAD) by the time it was read
-	done, total int
+	mu    sync.Mutex
+	nodes map[digest.Digest]*node // nil: gone (404 to GET and HEAD) by the time it was read
 }
 
 // reasonGET404 is why a manifest the registry says exists, but will not serve, is unreadable.
@@ -81,8 +83,10 @@ func (w *walker) walk(ctx context.Context, frontier []visit, levels int) ([]visi
 			w.nodes[v.desc.Digest] = nil
 			batch = append(batch, v)
 		}
-		w.total += len(batch)
 		w.mu.Unlock()
+		if w.counted {
+			w.c.progress.Grow(len(batch))
+		}
 
 		var (
 			next []visit
@@ -98,11 +102,10 @@ func (w *walker) walk(ctx context.Context, frontier []visit, levels int) ([]visi
 				}
 				w.mu.Lock()
 				w.nodes[v.desc.Digest] = n
-				w.done++
-				if w.c.progress != nil {
-					w.c.progress(w.done, w.total)
-				}
 				w.mu.Unlock()
+				if w.counted {
+					w.c.progress.Add(1)
+				}
 				nmu.Lock()
 				next = append(next, edges...)
 				nmu.Unlock()
