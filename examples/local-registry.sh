@@ -4,10 +4,10 @@
 # pr- and release tags), and keeps it running until Ctrl-C. Try shipshape against it from
 # another terminal:
 #
-#   go run ./cmd/shipshape audit 127.0.0.1:5000/demo/app
-#   go run ./cmd/shipshape plan --policy examples/policies/keep-streams.json 127.0.0.1:5000/demo/app
-#   go run ./cmd/shipshape plan --policy examples/policies/keep-streams.json 127.0.0.1:5000/demo/app --out plan.json
-#   go run ./cmd/shipshape apply plan.json --yes
+#   shipshape audit 127.0.0.1:5000/demo/app
+#   shipshape plan --policy examples/policies/keep-streams.json 127.0.0.1:5000/demo/app
+#   shipshape plan --policy examples/policies/keep-streams.json 127.0.0.1:5000/demo/app --out plan.json
+#   shipshape apply plan.json --yes
 #
 # Usage: examples/local-registry.sh [BUILDS]   (default 120); PORT=5001 to use another port.
 set -euo pipefail

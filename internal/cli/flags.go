@@ -80,7 +80,7 @@ func (f *inputFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&s.ConfigFile, "config", "", "shipshape configuration `FILE` (default: ./shipshape.yaml when present)")
 	fs.StringArrayVar(&s.ProtectTags, "protect-tag", nil, "never remove images with a tag matching `PATTERN` ('*' wildcards; repeatable)")
 	fs.StringArrayVar(&s.ProtectDigestsFiles, "protect-digests", nil, "never remove the digests listed in `FILE` (one per line, '#' comments; repeatable)")
-	fs.StringArrayVar(&s.Pins, "pins", nil, "never remove pinned digests, read from a pin store DSN (sqlite://…, postgres://…; opened read-only, and it must exist), a shipshape server URL, or a `FILE` (pin list -o json, or one digest a line); a source that cannot be read completely is an error (repeatable)")
+	fs.StringArrayVar(&s.Pins, "pins", nil, "never remove pinned digests, read from `SOURCE`: a pin store DSN (sqlite://…, postgres://…; opened read-only, and it must exist), a shipshape server URL, or a file (pin list -o json, or one digest a line); a source that cannot be read completely is an error (repeatable)")
 	fs.StringArrayVar(&s.InUse, "in-use", nil, inUseHelp)
 	fs.StringVar(&s.Grace, "grace", "", "never remove images pushed less than `DURATION` ago (e.g. 48h, 7d)")
 	fs.Float64Var(&s.MaxDeletePercent, "max-delete-percent", 0, "refuse a plan that removes more than `N` percent of the images (0: no limit)")
