@@ -417,3 +417,19 @@ func TestEnsureWithoutCredentialsSaysHow(t *testing.T) {
 		t.Errorf("ensure without credentials = %d\n%s%s", r.code, r.stdout, r.err)
 	}
 }
+
+// TestEnsureRetryBudget: a setting whose call keeps failing with a retryable error is
+// tried 4 times, then reported (and with --fail-soft, as a warning), instead of the 8
+// tries with up to 20 s back-off a cleanup allows itself.
+func TestEnsureRetryBudget(t *testing.T) {
+	s, cfg := ensureServer(t)
+	s.CreateRepository("team/app", ecrtest.Repo{})
+	s.Fail("PutImageTagMutability", 100, "ServerException", "internal failure")
+	r := run(t, nil, "", "ensure", "--config", cfg, "--repo", "team/app", "--fail-soft")
+	if r.code != 0 || !strings.Contains(squeeze(r.stdout), "team/app tagMutability failed") {
+		t.Errorf("ensure --fail-soft = %d\n%s%s", r.code, r.stdout, r.err)
+	}
+	if n := s.Calls("PutImageTagMutability"); n != 4 {
+		t.Errorf("PutImageTagMutability was tried %d times, want 4", n)
+	}
+}
