@@ -19,12 +19,16 @@ func newAuditCmd(io IO) *cobra.Command {
 		in     inputFlags
 		images []string
 		output string
+		ff     fleetFlags
 	)
 	cmd := describe(&cobra.Command{
-		Use:   "audit (REPOSITORY... | --images FILE...)",
+		Use:   "audit (REPOSITORY... | --images FILE... | --all [REGISTRY...])",
 		Short: "Count what a repository holds and costs, and diagnose what makes it grow",
 		Args: func(cmd *cobra.Command, args []string) error {
 			switch {
+			case ff.all && len(images) > 0:
+				return usageError("give --all or --images files, not both")
+			case ff.all:
 			case len(args) > 0 && len(images) > 0:
 				return usageError("give REPOSITORY arguments or --images files, not both")
 			case len(args) == 0 && len(images) == 0:
@@ -32,9 +36,15 @@ func newAuditCmd(io IO) *cobra.Command {
 			case stdinUses(append(slices.Clone(images), in.policyFile)...) > 1:
 				return usageError("only one of --images and --policy can read standard input")
 			}
-			return checkFormat(output, report.Table, report.JSON, report.Markdown)
+			if err := ff.check(cmd); err != nil {
+				return err
+			}
+			return checkFormat(output, report.Table, report.JSON, report.Markdown, formatHTML)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if ff.all {
+				return runFleet(cmd, io, &in, &ff, args, output)
+			}
 			inputs, pol, err := in.load(cmd, io, true)
 			if err != nil {
 				return err
@@ -44,6 +54,13 @@ func newAuditCmd(io IO) *cobra.Command {
 				Open: func(ctx context.Context, ref string) (*lifecycle.Target, error) {
 					return in.open(ctx, io, inputs.Config, ref)
 				}}
+			if output == formatHTML {
+				audited, err := lifecycle.ReadAudited(cmd.Context(), req)
+				if err != nil {
+					return err
+				}
+				return writeFleet(cmd, io, &in, inputs, pol, lifecycle.FleetRepos(audited), output)
+			}
 			reports, err := lifecycle.Audit(cmd.Context(), req)
 			if err != nil {
 				return err
@@ -63,6 +80,7 @@ func newAuditCmd(io IO) *cobra.Command {
 	}, "audit")
 	in.register(cmd)
 	cmd.Flags().StringArrayVar(&images, "images", nil, "images `FILE`: describe-images JSON or a shipshape snapshot (\"-\" for standard input); repeat for several repositories")
-	addOutputFlag(cmd, &output, report.Table, report.JSON, report.Markdown)
+	ff.register(cmd)
+	addOutputFlag(cmd, &output, report.Table, report.JSON, report.Markdown, formatHTML)
 	return cmd
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 
@@ -18,12 +19,17 @@ func newPlanCmd(io IO) *cobra.Command {
 		output               string
 		detailed, ecrPreview bool
 		view                 plan.View
+		ff                   fleetFlags
 	)
 	cmd := describe(&cobra.Command{
-		Use:   "plan --policy FILE (REPOSITORY | --images FILE)",
+		Use:   "plan --policy FILE (REPOSITORY | --images FILE) | plan --all [REGISTRY...] [--policy FILE]",
 		Short: "Show what a lifecycle policy would do to a repository, and what it reclaims",
 		Args: func(cmd *cobra.Command, args []string) error {
 			switch {
+			case ff.all && (imagesFile != "" || outFile != "" || ecrPreview):
+				return usageError("--all plans every repository of the registries: it takes no --images, --out or --ecr-preview")
+			case ff.all:
+				return cmp.Or(ff.check(cmd), checkFormat(output, report.Table, report.JSON, report.Markdown))
 			case output == "ut" && !cmd.Flags().Changed("out"):
 				return usageError("-out is read as -o ut (the output format); to save the plan, use --out FILE")
 			case len(args) > 1:
@@ -39,9 +45,12 @@ func newPlanCmd(io IO) *cobra.Command {
 			case ecrPreview && imagesFile != "":
 				return usageError("--ecr-preview needs an Amazon ECR REPOSITORY, not --images")
 			}
-			return checkFormat(output, report.Table, report.JSON, report.Markdown)
+			return cmp.Or(ff.check(cmd), checkFormat(output, report.Table, report.JSON, report.Markdown))
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if ff.all {
+				return runFleet(cmd, io, &in, &ff, args, output)
+			}
 			inputs, pol, err := in.load(cmd, io, false)
 			if err != nil {
 				return err
@@ -96,6 +105,7 @@ func newPlanCmd(io IO) *cobra.Command {
 	cmd.Flags().BoolVarP(&view.ShowKept, "show-kept", "v", false, "also list the images the plan keeps, with why (table and markdown)")
 	cmd.Flags().BoolVar(&view.SummaryOnly, "summary-only", false, "print only the figures (JSON: without the images)")
 	cmd.Flags().BoolVar(&ecrPreview, "ecr-preview", false, "Amazon ECR: also run ECR's own lifecycle policy preview and show where it differs from shipshape's evaluation")
+	ff.register(cmd)
 	addOutputFlag(cmd, &output, report.Table, report.JSON, report.Markdown)
 	return cmd
 }

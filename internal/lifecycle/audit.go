@@ -43,6 +43,16 @@ type AuditRequest struct {
 
 // Audit reads the repositories and reports on each, in the order given.
 func Audit(ctx context.Context, req AuditRequest) ([]audit.Report, error) {
+	var err error
+	if req.Repositories, err = ReadAudited(ctx, req); err != nil {
+		return nil, err
+	}
+	return auditRead(ctx, req), nil
+}
+
+// ReadAudited reads the repositories of req (Repositories, then Refs, then Files), as
+// Audit does before it reports.
+func ReadAudited(ctx context.Context, req AuditRequest) ([]Audited, error) {
 	for _, ref := range req.Refs {
 		t, err := req.Open(ctx, ref)
 		if err != nil {
@@ -65,6 +75,11 @@ func Audit(ctx context.Context, req AuditRequest) ([]audit.Report, error) {
 		host, repo := inuse.SplitRepository(inv.Repository)
 		req.Repositories = append(req.Repositories, Audited{Inventory: inv, Host: host, Repo: repo})
 	}
+	return req.Repositories, nil
+}
+
+// auditRead reports on the repositories req holds.
+func auditRead(ctx context.Context, req AuditRequest) []audit.Report {
 	in := req.Inputs
 	opts := audit.Options{PricePerGBMonth: in.Options.PricePerGBMonth, Safety: in.Options.Safety, Policy: req.Policy, Now: in.Now}
 	var running Running
@@ -87,5 +102,5 @@ func Audit(ctx context.Context, req AuditRequest) ([]audit.Report, error) {
 		}
 		reports[i] = audit.Audit(r.Inventory, o)
 	}
-	return reports, nil
+	return reports
 }

@@ -21,6 +21,10 @@ var (
 	ErrUnsupported = errors.New("unsupported by the registry")
 	// ErrReferenced: the registry refuses to delete a manifest an index still references.
 	ErrReferenced = errors.New("referenced by an index")
+	// ErrNoCatalog: the registry does not list its repositories (it has no catalog, or
+	// keeps it from these credentials, as GHCR and Docker Hub do); the caller must name
+	// them.
+	ErrNoCatalog = errors.New("the registry does not list its repositories")
 )
 
 // Registry is one registry backend. Repositories are named as in image references without
@@ -45,6 +49,14 @@ type Registry interface {
 
 // Optional capabilities. A backend offers them by implementing these interfaces; callers
 // find them with a type assertion.
+
+// Cataloger lists the repositories of a registry (OCI Distribution: GET /v2/_catalog; ECR:
+// DescribeRepositories).
+type Cataloger interface {
+	// Repositories returns the name of every repository the registry lists, sorted, each
+	// once. Where the registry does not list them, the error wraps ErrNoCatalog.
+	Repositories(ctx context.Context) ([]string, error)
+}
 
 // BatchDeleter deletes many manifests in few calls (ECR: BatchDeleteImage, 100 a call).
 type BatchDeleter interface {

@@ -2,6 +2,8 @@ package report_test
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/shipshape-dev/shipshape/internal/report"
@@ -46,5 +48,28 @@ func TestWriterKeepsFirstError(t *testing.T) {
 	}
 	if w.Err == nil || f.n != 1 {
 		t.Errorf("Writer kept %v after %d writes, want the first error after 1", w.Err, f.n)
+	}
+}
+
+// TestWriteTextChart: each curve is drawn with its own mark at the height of its values,
+// the axis is labelled with the largest value and zero, and the legend names the curves.
+func TestWriteTextChart(t *testing.T) {
+	var b strings.Builder
+	rising := report.Curve{Name: "no policy", Values: []float64{0, 1, 2, 3, 4}}
+	flat := report.Curve{Name: "keep 10", Values: []float64{0, 1, 1, 1, 1}}
+	if err := report.WriteTextChart(&b, []report.Curve{rising, flat}, 5, 40, func(v float64) string { return fmt.Sprintf("%.0f GiB", v) }, "day 0", "day 4"); err != nil {
+		t.Fatal(err)
+	}
+	want := `4 GiB |    *
+      |   * 
+      |  *  
+      | ++++
+0 GiB |+    
+      +-----
+       day 0 day 4
+       * no policy   + keep 10
+`
+	if b.String() != want {
+		t.Errorf("chart:\n%s\nwant:\n%s", b.String(), want)
 	}
 }

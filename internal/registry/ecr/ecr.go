@@ -28,6 +28,7 @@ import (
 // API is the narrow interface of the ECR SDK calls the backend makes; *ecr.Client from
 // github.com/aws/aws-sdk-go-v2/service/ecr satisfies it.
 type API interface {
+	DescribeRepositories(ctx context.Context, in *ecrsdk.DescribeRepositoriesInput, optFns ...func(*ecrsdk.Options)) (*ecrsdk.DescribeRepositoriesOutput, error)
 	DescribeImages(ctx context.Context, in *ecrsdk.DescribeImagesInput, optFns ...func(*ecrsdk.Options)) (*ecrsdk.DescribeImagesOutput, error)
 	BatchGetImage(ctx context.Context, in *ecrsdk.BatchGetImageInput, optFns ...func(*ecrsdk.Options)) (*ecrsdk.BatchGetImageOutput, error)
 	BatchDeleteImage(ctx context.Context, in *ecrsdk.BatchDeleteImageInput, optFns ...func(*ecrsdk.Options)) (*ecrsdk.BatchDeleteImageOutput, error)
@@ -46,6 +47,7 @@ var (
 	_ registry.Transitioner      = (*Client)(nil)
 	_ registry.LifecyclePolicies = (*Client)(nil)
 	_ registry.Previewer         = (*Client)(nil)
+	_ registry.Cataloger         = (*Client)(nil)
 )
 
 // Defaults of Options.

@@ -161,6 +161,8 @@ type Client struct {
 	now         func() time.Time
 	concurrency int
 	tagPageSize int
+	// catalogPageSize is the n of catalog requests: CatalogPageSize, smaller in tests.
+	catalogPageSize int
 
 	mu    sync.Mutex
 	repos map[string]*repository
@@ -233,16 +235,17 @@ func New(host string, opts Options) (*Client, error) {
 	client.SetUserAgent("shipshape")
 
 	c := &Client{
-		host:        host,
-		plainHTTP:   opts.Insecure || isLoopback(host),
-		http:        client,
-		requests:    requests,
-		log:         logger,
-		progress:    opts.Progress,
-		now:         now,
-		concurrency: concurrency,
-		tagPageSize: TagListPageSize,
-		repos:       make(map[string]*repository),
+		host:            host,
+		plainHTTP:       opts.Insecure || isLoopback(host),
+		http:            client,
+		requests:        requests,
+		log:             logger,
+		progress:        opts.Progress,
+		now:             now,
+		concurrency:     concurrency,
+		tagPageSize:     TagListPageSize,
+		catalogPageSize: CatalogPageSize,
+		repos:           make(map[string]*repository),
 	}
 	if opts.CacheDir != "" {
 		c.cache = &store{dir: opts.CacheDir}

@@ -25,7 +25,8 @@ var referrersTag = regexp.MustCompile(`^sha256-[0-9a-f]{64}$`)
 // time: each subtest works in a repository of its own.
 //
 // The suite checks what any backend can tell: tags, the index → child and subject →
-// referrer edges, media types, blobs and sizes, deletion and error mapping. Times depend on
+// referrer edges, media types, blobs and sizes, deletion and error mapping, and the
+// repositories listed by a backend that lists them (registry.Cataloger). Times depend on
 // the backend (a generic registry has none) and are left to its own tests.
 func Conformance(t *testing.T, open func(t *testing.T) (registry.Registry, string)) {
 	t.Run("Inventory", func(t *testing.T) {
@@ -276,6 +277,28 @@ func Conformance(t *testing.T, open func(t *testing.T) (registry.Registry, strin
 		} {
 			if err := tc.call(); !errors.Is(err, registry.ErrNotFound) {
 				t.Errorf("%s error = %v, want ErrNotFound", tc.name, err)
+			}
+		}
+	})
+
+	t.Run("Catalog", func(t *testing.T) {
+		t.Parallel()
+		reg, host := open(t)
+		cat, ok := reg.(registry.Cataloger)
+		if !ok {
+			t.Skip("the backend does not list repositories")
+		}
+		pushed := PushRepositories(t, host, RepoName(t), 3)
+		got, err := cat.Repositories(t.Context())
+		if err != nil {
+			t.Fatalf("Repositories() error = %v", err)
+		}
+		if !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) {
+			t.Errorf("Repositories() = %v, want sorted names, each once", got)
+		}
+		for _, name := range pushed {
+			if !slices.Contains(got, name) {
+				t.Errorf("Repositories() lacks %s, which was pushed", name)
 			}
 		}
 	})

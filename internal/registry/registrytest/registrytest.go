@@ -41,7 +41,8 @@ const distributionStartTimeout = 15 * time.Second
 // Unlike real registries, that registry keeps the tags of a manifest deleted by digest; a
 // small middleware deletes them too, as the Distribution spec and every real registry do.
 // Its tag listing is left as it is: it honours n and last but sends no Link header, and
-// answers a last at or past the final tag with the first page again.
+// answers a last at or past the final tag with the first page again. So is its catalog: it
+// ignores last and sends at most n repositories (10,000 without n), in no order.
 func NewInProcess(t testing.TB) string {
 	t.Helper()
 	reg := ggcrregistry.New(
@@ -109,7 +110,8 @@ func (h *untagOnDelete) tagsOf(repo, digest string) []string {
 // ends. Without the binary the test is skipped, or fails when SHIPSHAPE_REQUIRE_REGISTRY=1.
 //
 // Distribution has no referrers API (clients use the referrers tag schema), and its tag
-// listing ignores n and last: every tag comes in one page.
+// listing ignores n and last: every tag comes in one page. Its catalog pages as the spec
+// says, with n, last and a Link header to the next page.
 func StartDistribution(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("docker-registry")

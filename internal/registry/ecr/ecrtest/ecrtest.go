@@ -28,6 +28,11 @@
 //     after, or, between HoldPreviews and ReleasePreviews, IN_PROGRESS for as long as the
 //     test holds it.
 //
+// A server is the registry of one account: Account, or the one NewWithAccount names. A
+// request whose registryId names another account is refused with AccessDeniedException, as
+// ECR refuses a caller that no repository policy lets in (the server keeps none). Tests of
+// several accounts start a server for each.
+//
 // Not reproduced: pushing through the OCI Distribution API, image scanning results,
 // replication, repository policies, pull-through caches, OCI referrer cascades of lifecycle
 // actions, ECR's lifecycle runs themselves (lastEvaluatedAt is only what a test sets), the
@@ -59,7 +64,7 @@ import (
 
 // The account, region and base credentials of the server.
 const (
-	// Account is the registry ID of every repository.
+	// Account is the registry ID of the server New starts.
 	Account = "123456789012"
 	// Region is the region AWSConfig names; the server accepts signatures for any region.
 	Region = "us-east-1"
@@ -88,7 +93,8 @@ type Server struct {
 	// URL is the server's base URL, "http://127.0.0.1:PORT".
 	URL string
 
-	t testing.TB
+	t       testing.TB
+	account string
 
 	mu       sync.Mutex
 	clock    func() time.Time
@@ -102,6 +108,8 @@ type Server struct {
 	assumed  []AssumeRoleCall
 	serial   int // for generated IDs
 	waiters  []callWaiter
+	// op and signer are the operation and access key of the ECR request being served.
+	op, signer string
 }
 
 // callWaiter is a channel CallsReached closes once op has been called n times.
@@ -124,13 +132,24 @@ type fault struct {
 	code, message string
 }
 
-// New starts a server with no repositories and the scanning configuration of a new account:
-// BASIC, with no registry rules, so that each repository's own scanOnPush applies. It is
-// closed when the test ends.
+// New starts the registry of the account Account with no repositories and the scanning
+// configuration of a new account: BASIC, with no registry rules, so that each repository's
+// own scanOnPush applies. It is closed when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
+	return NewWithAccount(t, Account)
+}
+
+// NewWithAccount starts a server as New does, for the registry of account (12 digits), on
+// a URL of its own.
+func NewWithAccount(t testing.TB, account string) *Server {
+	t.Helper()
+	if !registryIDPattern.MatchString(account) {
+		t.Fatalf("ecrtest: account %q is not 12 digits", account)
+	}
 	s := &Server{
 		t:        t,
+		account:  account,
 		clock:    time.Now,
 		repos:    make(map[string]*repository),
 		calls:    make(map[string]int),
@@ -162,6 +181,13 @@ func (s *Server) AWSConfig() aws.Config {
 		},
 	}
 }
+
+// RegistryID returns the account of the server's registry.
+func (s *Server) RegistryID() string { return s.account }
+
+// Host returns the registry's host, "<account>.dkr.ecr.us-east-1.amazonaws.com", as
+// repository URIs name it.
+func (s *Server) Host() string { return s.account + ".dkr.ecr." + Region + ".amazonaws.com" }
 
 // ECR returns an ECR client of AWSConfig.
 func (s *Server) ECR() *ecr.Client {
@@ -309,6 +335,7 @@ func (s *Server) serveECR(w http.ResponseWriter, r *http.Request, target string,
 		writeError(w, aerr)
 		return
 	}
+	s.op, s.signer = op, key
 	if f := s.faults[op]; f != nil && f.n > 0 {
 		f.n--
 		writeError(w, &apiError{code: f.code, message: f.message})

@@ -209,6 +209,74 @@ func TestDescribeRepositoriesPages(t *testing.T) {
 	}
 }
 
+// TestAccounts proves servers of different accounts keep their registries apart: each
+// names its own account in what it returns, and refuses requests naming another with ECR's
+// AccessDeniedException.
+func TestAccounts(t *testing.T) {
+	t.Parallel()
+	accounts := []string{"111111111111", "222222222222", "333333333333"}
+	servers := make([]*ecrtest.Server, len(accounts))
+	for i, account := range accounts {
+		servers[i] = ecrtest.NewWithAccount(t, account)
+		servers[i].CreateRepository("team/app-"+account[:1], ecrtest.Repo{})
+		servers[i].PushBuild("team/app-"+account[:1], "v1", t0)
+	}
+	if servers[0].URL == servers[1].URL {
+		t.Fatalf("two servers share the URL %s", servers[0].URL)
+	}
+	for i, s := range servers {
+		account := accounts[i]
+		if s.RegistryID() != account || s.Host() != account+".dkr.ecr.us-east-1.amazonaws.com" {
+			t.Errorf("server %d: RegistryID() = %s, Host() = %s; want %s and its host", i, s.RegistryID(), s.Host(), account)
+		}
+		c := s.ECR()
+		out, err := c.DescribeRepositories(t.Context(), &ecr.DescribeRepositoriesInput{RegistryId: aws.String(account)})
+		if err != nil || len(out.Repositories) != 1 {
+			t.Fatalf("DescribeRepositories(%s) = %v, %v; want its one repository", account, out, err)
+		}
+		r := out.Repositories[0]
+		if *r.RegistryId != account || *r.RepositoryUri != account+".dkr.ecr.us-east-1.amazonaws.com/team/app-"+account[:1] ||
+			*r.RepositoryArn != "arn:aws:ecr:us-east-1:"+account+":repository/team/app-"+account[:1] {
+			t.Errorf("DescribeRepositories(%s) = %s, %s, %s; want the account's IDs", account, *r.RegistryId, *r.RepositoryUri, *r.RepositoryArn)
+		}
+		images, err := c.DescribeImages(t.Context(), &ecr.DescribeImagesInput{RepositoryName: r.RepositoryName})
+		if err != nil || len(images.ImageDetails) != 3 || *images.ImageDetails[0].RegistryId != account {
+			t.Errorf("DescribeImages() = %v, %v; want three images of registry %s", images, err, account)
+		}
+		id, err := sts.NewFromConfig(s.AWSConfig()).GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{})
+		if err != nil || *id.Account != account || *id.Arn != "arn:aws:iam::"+account+":user/base" {
+			t.Errorf("GetCallerIdentity() = %v, %v; want the base user of %s", id, err, account)
+		}
+
+		other := accounts[(i+1)%len(accounts)]
+		var denied smithy.APIError
+		wantMsg := "User: arn:aws:iam::" + account + ":user/base is not authorized to perform: ecr:DescribeRepositories on resource: " +
+			"arn:aws:ecr:us-east-1:" + other + ":repository/* because no resource-based policy allows the ecr:DescribeRepositories action"
+		_, err = c.DescribeRepositories(t.Context(), &ecr.DescribeRepositoriesInput{RegistryId: aws.String(other)})
+		if !errors.As(err, &denied) || denied.ErrorCode() != "AccessDeniedException" || denied.ErrorMessage() != wantMsg {
+			t.Errorf("DescribeRepositories(%s) on the server of %s: error = %v, want AccessDeniedException %q", other, account, err, wantMsg)
+		}
+		for _, call := range []func() error{
+			func() error {
+				_, err := c.DescribeImages(t.Context(), &ecr.DescribeImagesInput{RegistryId: aws.String(other), RepositoryName: r.RepositoryName})
+				return err
+			},
+			func() error {
+				_, err := c.GetLifecyclePolicy(t.Context(), &ecr.GetLifecyclePolicyInput{RegistryId: aws.String(other), RepositoryName: aws.String("missing")})
+				return err
+			},
+			func() error {
+				_, err := c.CreateRepository(t.Context(), &ecr.CreateRepositoryInput{RegistryId: aws.String(other), RepositoryName: aws.String("new")})
+				return err
+			},
+		} {
+			if err := call(); !errors.As(err, &denied) || denied.ErrorCode() != "AccessDeniedException" || !strings.Contains(denied.ErrorMessage(), ":"+other+":repository/") {
+				t.Errorf("a call naming registry %s on the server of %s: error = %v, want AccessDeniedException", other, account, err)
+			}
+		}
+	}
+}
+
 func TestRepositorySettings(t *testing.T) {
 	t.Parallel()
 	s := ecrtest.New(t)
@@ -428,8 +496,9 @@ func TestDescribeImages(t *testing.T) {
 		t.Errorf("DescribeImages(unknown repository) error = %v, want RepositoryNotFoundException", err)
 	}
 	_, err = c.DescribeImages(t.Context(), &ecr.DescribeImagesInput{RepositoryName: aws.String("app"), RegistryId: aws.String("999999999999")})
-	if !errors.As(err, &repoNotFound) || !strings.Contains(repoNotFound.ErrorMessage(), "'999999999999'") {
-		t.Errorf("DescribeImages(other registry) error = %v, want RepositoryNotFoundException", err)
+	var denied smithy.APIError
+	if !errors.As(err, &denied) || denied.ErrorCode() != "AccessDeniedException" || !strings.Contains(denied.ErrorMessage(), "arn:aws:ecr:us-east-1:999999999999:repository/app") {
+		t.Errorf("DescribeImages(other registry) error = %v, want AccessDeniedException naming the repository's ARN", err)
 	}
 }
 

@@ -103,7 +103,7 @@ type imageDetail struct {
 
 func (r *repository) detail(img *image) imageDetail {
 	d := imageDetail{
-		RegistryID:             Account,
+		RegistryID:             r.account,
 		RepositoryName:         r.name,
 		ImageDigest:            img.digest,
 		ImageTags:              slices.Clone(img.tags),
@@ -155,7 +155,7 @@ func (r *repository) lookup(id imageID) (*image, string, string) {
 func imageNotFound(id imageID, r *repository) *apiError {
 	return &apiError{
 		code:    "ImageNotFoundException",
-		message: fmt.Sprintf("The image with imageId %s does not exist within the repository with name '%s' in the registry with id '%s'", id, r.name, Account),
+		message: fmt.Sprintf("The image with imageId %s does not exist within the repository with name '%s' in the registry with id '%s'", id, r.name, r.account),
 	}
 }
 
@@ -356,7 +356,7 @@ func (s *Server) batchGetImage(body []byte) (any, *apiError) {
 		}
 		img.pulled = s.now()
 		images = append(images, imageOut{
-			RegistryID:             Account,
+			RegistryID:             r.account,
 			RepositoryName:         r.name,
 			ImageID:                imageID{ImageDigest: img.digest, ImageTag: id.ImageTag},
 			ImageManifest:          string(img.manifest),
@@ -481,7 +481,7 @@ func (s *Server) updateImageStorageClass(body []byte) (any, *apiError) {
 		}
 	}
 	return map[string]any{
-		"registryId":     Account,
+		"registryId":     r.account,
 		"repositoryName": r.name,
 		"imageId":        imageID{ImageDigest: img.digest, ImageTag: in.ImageID.ImageTag},
 		"imageStatus":    img.status,

@@ -290,7 +290,7 @@ func (s *Server) getLifecyclePolicy(body []byte) (any, *apiError) {
 		return nil, lifecyclePolicyNotFound(r)
 	}
 	return map[string]any{
-		"registryId":          Account,
+		"registryId":          r.account,
 		"repositoryName":      r.name,
 		"lifecyclePolicyText": storedPolicyText(r.policy),
 		"lastEvaluatedAt":     ts(r.lastEvaluated),
@@ -300,7 +300,7 @@ func (s *Server) getLifecyclePolicy(body []byte) (any, *apiError) {
 func lifecyclePolicyNotFound(r *repository) *apiError {
 	return &apiError{
 		code:    "LifecyclePolicyNotFoundException",
-		message: fmt.Sprintf("Lifecycle policy does not exist for the repository with name '%s' in the registry with id '%s'", r.name, Account),
+		message: fmt.Sprintf("Lifecycle policy does not exist for the repository with name '%s' in the registry with id '%s'", r.name, r.account),
 	}
 }
 
@@ -323,7 +323,7 @@ func (s *Server) putLifecyclePolicy(body []byte) (any, *apiError) {
 	}
 	r.policy = in.LifecyclePolicyText
 	return map[string]any{
-		"registryId":          Account,
+		"registryId":          r.account,
 		"repositoryName":      r.name,
 		"lifecyclePolicyText": in.LifecyclePolicyText,
 	}, nil
@@ -339,7 +339,7 @@ func (s *Server) deleteLifecyclePolicy(body []byte) (any, *apiError) {
 		return nil, lifecyclePolicyNotFound(r)
 	}
 	out := map[string]any{
-		"registryId":          Account,
+		"registryId":          r.account,
 		"repositoryName":      r.name,
 		"lifecyclePolicyText": storedPolicyText(r.policy),
 		"lastEvaluatedAt":     ts(r.lastEvaluated),
@@ -406,7 +406,7 @@ func (s *Server) startLifecyclePolicyPreview(body []byte) (any, *apiError) {
 	}
 	r.preview = pv
 	return map[string]any{
-		"registryId":          Account,
+		"registryId":          r.account,
 		"repositoryName":      r.name,
 		"lifecyclePolicyText": text,
 		"status":              pv.status,
@@ -454,11 +454,11 @@ func (s *Server) getLifecyclePolicyPreview(body []byte) (any, *apiError) {
 	if pv == nil {
 		return nil, &apiError{
 			code:    "LifecyclePolicyPreviewNotFoundException",
-			message: fmt.Sprintf("There is no dry run for the repository with name '%s' in the registry with id '%s'", r.name, Account),
+			message: fmt.Sprintf("There is no dry run for the repository with name '%s' in the registry with id '%s'", r.name, r.account),
 		}
 	}
 	resp := map[string]any{
-		"registryId":          Account,
+		"registryId":          r.account,
 		"repositoryName":      r.name,
 		"lifecyclePolicyText": pv.text,
 		"status":              pv.status,

@@ -60,10 +60,10 @@ type repositoryOut struct {
 
 func (r *repository) out() repositoryOut {
 	o := repositoryOut{
-		RepositoryArn:              repositoryARN(r.name),
-		RegistryID:                 Account,
+		RepositoryArn:              repositoryARN(r.account, r.name),
+		RegistryID:                 r.account,
 		RepositoryName:             r.name,
-		RepositoryURI:              repositoryURI(r.name),
+		RepositoryURI:              repositoryURI(r.account, r.name),
 		CreatedAt:                  ts(r.created),
 		ImageTagMutability:         r.mutability,
 		ImageScanningConfiguration: scanningConfiguration{ScanOnPush: r.scanOnPush},
@@ -123,8 +123,8 @@ func (s *Server) createRepository(body []byte) (any, *apiError) {
 	if err := checkRepositoryName(in.RepositoryName); err != nil {
 		return nil, err
 	}
-	if in.RegistryID != "" && in.RegistryID != Account {
-		return nil, &apiError{code: "AccessDeniedException", message: fmt.Sprintf("User is not authorized to create a repository in the registry with id '%s'", in.RegistryID)}
+	if in.RegistryID != "" && in.RegistryID != s.account {
+		return nil, s.foreignRegistry(in.RegistryID, in.RepositoryName)
 	}
 	mode := in.ImageTagMutability
 	if mode == "" {
@@ -148,16 +148,17 @@ func (s *Server) createRepository(body []byte) (any, *apiError) {
 		case len(enc.KMSKey) > maxKMSKey:
 			return nil, modelViolation("encryptionConfiguration.kmsKey", fmt.Sprintf("Member must have length less than or equal to %d", maxKMSKey))
 		case enc.EncryptionType != "AES256" && enc.KMSKey == "":
-			enc.KMSKey = "arn:aws:kms:" + Region + ":" + Account + ":alias/aws/ecr"
+			enc.KMSKey = "arn:aws:kms:" + Region + ":" + s.account + ":alias/aws/ecr"
 		}
 	}
 	if _, ok := s.repos[in.RepositoryName]; ok {
 		return nil, &apiError{
 			code:    "RepositoryAlreadyExistsException",
-			message: fmt.Sprintf("The repository with name '%s' already exists in the registry with id '%s'", in.RepositoryName, Account),
+			message: fmt.Sprintf("The repository with name '%s' already exists in the registry with id '%s'", in.RepositoryName, s.account),
 		}
 	}
 	r := &repository{
+		account:    s.account,
 		name:       in.RepositoryName,
 		created:    s.now(),
 		mutability: mode,
@@ -195,19 +196,22 @@ func (s *Server) describeRepositories(body []byte) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	if in.RegistryID != "" && in.RegistryID != Account {
+	if in.RegistryID != "" && !registryIDPattern.MatchString(in.RegistryID) {
+		return nil, modelViolation("registryId", "Member must satisfy regular expression pattern: [0-9]{12}")
+	}
+	if in.RegistryID != "" && in.RegistryID != s.account {
 		name := "*"
 		if len(in.RepositoryNames) > 0 {
 			name = in.RepositoryNames[0]
 		}
-		return nil, repositoryNotFound(name, in.RegistryID)
+		return nil, s.foreignRegistry(in.RegistryID, name)
 	}
 	var out []repositoryOut
 	if in.RepositoryNames != nil {
 		for _, name := range in.RepositoryNames {
 			r, ok := s.repos[name]
 			if !ok {
-				return nil, repositoryNotFound(name, Account)
+				return nil, repositoryNotFound(name, s.account)
 			}
 			out = append(out, r.out())
 		}
@@ -257,7 +261,7 @@ func (s *Server) putImageTagMutability(body []byte) (any, *apiError) {
 	r.mutability, r.filters = in.ImageTagMutability, filters
 	out := r.out()
 	return map[string]any{
-		"registryId":                         Account,
+		"registryId":                         r.account,
 		"repositoryName":                     r.name,
 		"imageTagMutability":                 r.mutability,
 		"imageTagMutabilityExclusionFilters": out.ImageTagMutabilityExclusionFilters,
@@ -284,7 +288,7 @@ func (s *Server) putImageScanningConfiguration(body []byte) (any, *apiError) {
 	}
 	r.scanOnPush = in.ImageScanningConfiguration.ScanOnPush
 	return map[string]any{
-		"registryId":                 Account,
+		"registryId":                 r.account,
 		"repositoryName":             r.name,
 		"imageScanningConfiguration": scanningConfiguration{ScanOnPush: r.scanOnPush},
 	}, nil
@@ -323,7 +327,7 @@ func (s *Server) getRegistryScanningConfiguration(body []byte) (any, *apiError) 
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	return map[string]any{"registryId": Account, "scanningConfiguration": s.scanning.wire()}, nil
+	return map[string]any{"registryId": s.account, "scanningConfiguration": s.scanning.wire()}, nil
 }
 
 // putRegistryScanningConfiguration: PutRegistryScanningConfiguration. BASIC scanning takes
@@ -411,7 +415,7 @@ func (s *Server) batchGetRepositoryScanningConfiguration(body []byte) (any, *api
 		if err != nil {
 			return nil, err
 		}
-		c := config{RepositoryArn: repositoryARN(name), RepositoryName: name, ScanFrequency: "MANUAL", AppliedScanFilters: []scanningFilterWire{}}
+		c := config{RepositoryArn: repositoryARN(s.account, name), RepositoryName: name, ScanFrequency: "MANUAL", AppliedScanFilters: []scanningFilterWire{}}
 		if r.scanOnPush {
 			c.ScanOnPush, c.ScanFrequency = true, "SCAN_ON_PUSH"
 		}
@@ -481,6 +485,6 @@ func (s *Server) getAuthorizationToken(body []byte) (any, *apiError) {
 	return map[string]any{"authorizationData": []map[string]any{{
 		"authorizationToken": base64.StdEncoding.EncodeToString([]byte("AWS:" + password)),
 		"expiresAt":          ts(s.now().Add(authorizationTokenTTL)),
-		"proxyEndpoint":      "https://" + Account + ".dkr.ecr." + Region + ".amazonaws.com",
+		"proxyEndpoint":      "https://" + s.Host(),
 	}}}, nil
 }

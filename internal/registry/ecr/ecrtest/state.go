@@ -97,6 +97,7 @@ const (
 )
 
 type repository struct {
+	account       string // the registry ID of the server holding it
 	name          string
 	created       time.Time
 	mutability    string
@@ -201,6 +202,7 @@ func (s *Server) CreateRepository(name string, r Repo) {
 		r.EncryptionType = "AES256"
 	}
 	s.repos[name] = &repository{
+		account:       s.account,
 		name:          name,
 		created:       s.now(),
 		mutability:    r.Mutability,

@@ -185,16 +185,24 @@ func (s *Server) assumeRole(get func(string) string, signer string) (any, *stsEr
 // temporary key the session of the role it was issued for. s.mu is held.
 func (s *Server) getCallerIdentity(key string) any {
 	out := getCallerIdentityResponse{XMLNS: stsNamespace}
-	out.Result.Account = Account
+	out.Result.Account = s.account
 	out.Result.UserID = "AIDABASE"
-	out.Result.Arn = "arn:aws:iam::" + Account + ":user/base"
+	out.Result.Arn = s.callerARN(key)
 	if sec := s.secrets[key]; sec.role != "" {
 		out.Result.Account = strings.Split(sec.role, ":")[4]
 		out.Result.UserID = "AROAASSUMED:" + sec.session
-		out.Result.Arn = assumedRoleARN(sec.role, sec.session)
 	}
 	out.Metadata.RequestID = s.requestID()
 	return out
+}
+
+// callerARN is the ARN of the holder of an access key: the user "base" of the server's
+// account for the base key, the role session a temporary key was issued for. s.mu is held.
+func (s *Server) callerARN(key string) string {
+	if sec := s.secrets[key]; sec.role != "" {
+		return assumedRoleARN(sec.role, sec.session)
+	}
+	return "arn:aws:iam::" + s.account + ":user/base"
 }
 
 // assumedRoleARN is the ARN of a session of role ("arn:aws:iam::ACCOUNT:role/NAME").

@@ -130,7 +130,6 @@ func enum(member, value string, allowed ...string) *apiError {
 	return modelViolation(member, fmt.Sprintf("Member must satisfy enum value set: %v", allowed))
 }
 
-// repository finds the repository a request names. s.mu is held.
 // repositoryIn decodes a request that names only a repository ({registryId,
 // repositoryName}) and looks the repository up.
 func (s *Server) repositoryIn(body []byte) (*repository, *apiError) {
@@ -144,6 +143,8 @@ func (s *Server) repositoryIn(body []byte) (*repository, *apiError) {
 	return s.repository(in.RegistryID, in.RepositoryName)
 }
 
+// repository finds the repository a request names, in the registry it names (the server's
+// when registryID is empty). s.mu is held.
 func (s *Server) repository(registryID, name string) (*repository, *apiError) {
 	if name == "" {
 		return nil, modelViolation("repositoryName", "Member must not be null")
@@ -151,15 +152,27 @@ func (s *Server) repository(registryID, name string) (*repository, *apiError) {
 	if registryID != "" && !registryIDPattern.MatchString(registryID) {
 		return nil, modelViolation("registryId", "Member must satisfy regular expression pattern: [0-9]{12}")
 	}
+	if registryID != "" && registryID != s.account {
+		return nil, s.foreignRegistry(registryID, name)
+	}
 	r, ok := s.repos[name]
-	if !ok || (registryID != "" && registryID != Account) {
-		id := registryID
-		if id == "" {
-			id = Account
-		}
-		return nil, repositoryNotFound(name, id)
+	if !ok {
+		return nil, repositoryNotFound(name, s.account)
 	}
 	return r, nil
+}
+
+// foreignRegistry is ECR's answer to a request that names a registry other than the
+// server's: the caller's identity has no grant there, and no repository policy gives it one
+// (the server keeps none). ECR decides on access before it looks the repository up, so a
+// repository that does not exist there is refused the same way. name is the repository the
+// request names, "*" for the whole registry. s.mu is held, during a request.
+func (s *Server) foreignRegistry(registryID, name string) *apiError {
+	return &apiError{
+		code: "AccessDeniedException",
+		message: fmt.Sprintf("User: %s is not authorized to perform: ecr:%s on resource: %s because no resource-based policy allows the ecr:%s action",
+			s.callerARN(s.signer), s.op, repositoryARN(registryID, name), s.op),
+	}
 }
 
 func repositoryNotFound(name, registryID string) *apiError {
@@ -180,11 +193,12 @@ func checkRepositoryName(name string) *apiError {
 	return nil
 }
 
-// repositoryARN and repositoryURI name a repository as DescribeRepositories does.
-func repositoryARN(name string) string {
-	return "arn:aws:ecr:" + Region + ":" + Account + ":repository/" + name
+// repositoryARN and repositoryURI name a repository of the registry account as
+// DescribeRepositories does.
+func repositoryARN(account, name string) string {
+	return "arn:aws:ecr:" + Region + ":" + account + ":repository/" + name
 }
 
-func repositoryURI(name string) string {
-	return Account + ".dkr.ecr." + Region + ".amazonaws.com/" + name
+func repositoryURI(account, name string) string {
+	return account + ".dkr.ecr." + Region + ".amazonaws.com/" + name
 }
