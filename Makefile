@@ -52,7 +52,7 @@ lint: ## check formatting, go vet, staticcheck and the import rules of STYLE.md
 	$(GO) test -count=1 -run '^TestImportRules$$' .
 
 .PHONY: bench
-bench: ## run the Go benchmarks and time `shipshape plan` on 100,000 images
+bench: ## run the Go benchmarks and time `shipshape plan` on 1,000 to 1,000,000 images
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/policy ./internal/inventory ./internal/plan ./internal/cli
 	bench/plan.sh
 

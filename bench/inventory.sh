@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
-# Times `shipshape inventory`, cold and warm, against a sequential crane loop gathering the same facts from a local registry.
-# Usage: bench/inventory.sh [BUILDS]   (default 1500 builds: 2,000 tags, 4,500 manifests)
+# Times `shipshape inventory`, cold and warm, against a plain 8-thread Python script gathering the same facts from a local registry.
+# Usage: bench/inventory.sh [BUILDS] [ROUNDS]   (default 1500 builds: 2,000 tags, 4,500 manifests; 3 rounds)
 #
 # Starts Debian's docker-registry on a free port of 127.0.0.1 with its storage in a temporary
 # directory, fills it with bench/fill, and reads the repository through bench/count, a proxy
-# that counts requests by kind:
-#   1. crane: `crane ls`, then per tag `crane digest` and, once per digest, `crane manifest`;
-#      `crane config` of an image; for an index, `crane manifest` of each child and
-#      `crane config` of its platform image. One process per call, one call after another;
-#      JSON is parsed with bash's own pattern matching, so only crane is timed.
-#   2. `shipshape inventory` with an empty cache (cold), then again with the same cache (warm).
-# Prints a table of wall time and requests, and the speed-up over crane; writes it to
-# bench/out/inventory.txt as well. Installs docker-registry, jq and curl with apt-get and crane
-# with go install when they are missing. Everything it starts is stopped at exit.
+# that counts requests by kind. Each round runs, one after the other:
+#   1. script: bench/inventory_baseline.py, python3 with urllib and 8 threads, the way such a
+#      script is written (the tag list; a GET of each tag's manifest; a GET of each index child;
+#      a GET of each image config; a referrers probe);
+#   2. shipshape cold: `shipshape inventory` with an empty cache directory;
+#   3. shipshape warm: the same again with the cache the cold run left.
+# Rounds interleave the three, so that a change of machine load falls on all of them. With
+# CRANE=1, a sequential crane loop (one process per call) is timed once first, as before.
+# Prints a table of wall times, requests, and the CPU time the run cost the registry, the
+# proxy and the client (cpu_s: what the wall time comes down to on an idle machine, where
+# the three share the cores; on a busy one, wall times follow the load), each run's cold
+# speed-up over the script, and the medians; writes it to bench/out/inventory.txt as well.
+# Installs docker-registry, jq, curl, python3 and GNU time with apt-get (and crane with go
+# install) when they are missing. Everything it starts is stopped at exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C
 
 builds=${1:-1500}
+rounds=${2:-3}
 repo=bench/app
 out=bench/out
 crane_version=v0.22.1
@@ -30,6 +36,13 @@ die() {
   exit 1
 }
 now_us() { echo "${EPOCHREALTIME/./}"; }
+hz=$(getconf CLK_TCK)
+# cpu_us PID prints the CPU time (user and system) process PID has used, in microseconds.
+cpu_us() { awk -v hz="$hz" '{ printf "%d\n", ($14 + $15) * 1000000 / hz }' "/proc/$1/stat"; }
+# servers_us prints the CPU time the registry and the proxy have used, in microseconds.
+servers_us() { echo $(($(cpu_us "${pids[0]}") + $(cpu_us "${pids[1]}"))); }
+# timed_us FILE prints the CPU time /usr/bin/time -f '%U %S' wrote to FILE, in microseconds.
+timed_us() { awk '{ printf "%d\n", ($1 + $2) * 1000000 }' "$1"; }
 secs() { printf '%d.%02d' $(($1 / 1000000)) $((($1 % 1000000) / 10000)); }
 
 # Tools.
@@ -37,6 +50,8 @@ missing=()
 [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
 command -v jq >/dev/null || missing+=(jq)
 command -v curl >/dev/null || missing+=(curl)
+command -v python3 >/dev/null || missing+=(python3)
+[ -x /usr/bin/time ] || missing+=(time)
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"
   sudo=()
@@ -44,19 +59,22 @@ if ((${#missing[@]})); then
   "${sudo[@]}" apt-get update -qq
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-gobin=$(go env GOBIN)
-[ -n "$gobin" ] || gobin=$(go env GOPATH)/bin
-crane=$gobin/crane
-if [ ! -x "$crane" ]; then
-  log "installing crane $crane_version"
-  go install "github.com/google/go-containerregistry/cmd/crane@$crane_version"
+crane=
+if [ "${CRANE:-0}" = 1 ]; then
+  gobin=$(go env GOBIN)
+  [ -n "$gobin" ] || gobin=$(go env GOPATH)/bin
+  crane=$gobin/crane
+  if [ ! -x "$crane" ]; then
+    log "installing crane $crane_version"
+    go install "github.com/google/go-containerregistry/cmd/crane@$crane_version"
+  fi
 fi
 go build -o "$out/shipshape" ./cmd/shipshape
 go build -o "$out/fill" ./bench/fill
 go build -o "$out/count" ./bench/count
 help=$("$out/shipshape" inventory --help) || die "shipshape has no inventory command"
 grep -q -- '--stats' <<<"$help" || die "shipshape inventory has no --stats flag"
-# crane has no rate limit; switch shipshape's off too, where it has one.
+# The script has no rate limit; switch shipshape's off too, where it has one.
 extra=()
 if grep -q -- '--rps' <<<"$help"; then extra+=(--rps 0); fi
 
@@ -76,7 +94,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # The registry, on a port the kernel picks; it logs the address it listens on.
-cat >"$work/registry.yml" <<EOF
+cat >"$work/registry.yml" <<YML
 version: 0.1
 log:
   level: info
@@ -88,7 +106,7 @@ storage:
 http:
   addr: 127.0.0.1:0
   secret: shipshape-bench
-EOF
+YML
 /usr/bin/docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 pids+=($!)
 registry=
@@ -104,10 +122,11 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 curl -fsS -o /dev/null "http://$registry/v2/" || die "docker-registry at $registry does not answer /v2/"
-log "docker-registry $(/usr/bin/docker-registry --version | awk '{print $NF}') listening on $registry"
+registry_version=$(/usr/bin/docker-registry --version | awk '{print $NF}')
+log "docker-registry $registry_version listening on $registry"
 
 # The counting proxy, which every measured run goes through.
-"$out/count" -listen 127.0.0.1:0 -target "$registry" -timeout 1h >"$work/count.out" 2>&1 &
+"$out/count" -listen 127.0.0.1:0 -target "$registry" -timeout 2h >"$work/count.out" 2>&1 &
 pids+=($!)
 proxy=
 for _ in $(seq 100); do
@@ -157,38 +176,6 @@ crane_inventory() {
   done <"$dir/tags"
 }
 
-log "crane $("$crane" version): sequential loop over $tags tags"
-mkdir "$work/crane"
-counts >/dev/null
-t0=$(now_us)
-crane_inventory "$proxy/$repo" "$work/crane"
-crane_us=$(($(now_us) - t0))
-crane_counts=$(counts)
-crane_manifests=$(find "$work/crane" -name 'sha256:*.json' ! -name '*.config.json' | wc -l)
-crane_configs=$(find "$work/crane" -name '*.config.json' | wc -l)
-crane_facts="$(wc -l <"$work/crane/digests") tag digests, $crane_manifests manifests, $crane_configs configs"
-log "crane read $crane_facts in $(secs "$crane_us") s: $crane_counts"
-
-# shipshape_inventory RUN: one timed run with the shared cache; sets run_us, run_counts and run_facts.
-shipshape_inventory() {
-  local run=$1 t0
-  counts >/dev/null
-  t0=$(now_us)
-  "$out/shipshape" inventory "$proxy/$repo" --cache-dir "$work/cache" --stats "${extra[@]}" \
-    -o "$work/$run.json" 2>"$work/$run.stderr" || die "shipshape inventory ($run) failed: $(tail -5 "$work/$run.stderr")"
-  run_us=$(($(now_us) - t0))
-  run_counts=$(counts)
-  run_facts=$(jq -r '"\(.images | length) images, \([.images[].tags // [] | length] | add) tags"' "$work/$run.json")
-  log "shipshape $run: $(secs "$run_us") s, $run_counts"
-  log "shipshape $run: --stats: $(tail -1 "$work/$run.stderr")"
-  log "shipshape $run: snapshot of $run_facts"
-}
-mkdir "$work/cache"
-shipshape_inventory cold
-cold_us=$run_us cold_counts=$run_counts cold_facts=$run_facts
-shipshape_inventory warm
-warm_us=$run_us warm_counts=$run_counts warm_facts=$run_facts
-
 # field LINE KEY prints the value of KEY in a key=value line.
 field() {
   local kv
@@ -200,23 +187,106 @@ field() {
   done
   echo 0
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# median N... prints the median of its arguments.
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+rows=()
+# row TOOL ROUND RUN WALL_US COUNTS [CPU_US]
 row() {
-  printf '%-10s %-5s %8s %9s %6s %7s %7s %7s %7s %6s %6s %6s %6s\n' "$1" "$2" "$(secs "$3")" \
-    "$(field "$4" total)" "$(field "$4" tags)" "$(field "$4" manifest_get)" "$(field "$4" manifest_head)" \
-    "$(field "$4" blob_get)" "$(field "$4" blob_head)" "$(field "$4" referrers)" "$(field "$4" ping)" \
-    "$(field "$4" other)" "$(field "$4" errors)"
+  local cpu=-
+  [ -z "${6:-}" ] || cpu=$(secs "$6")
+  rows+=("$(printf '%-9s %-5s %-5s %8s %6s %9s %6s %7s %7s %7s %7s %6s %6s %6s %6s' "$1" "$2" "$3" "$(secs "$4")" "$cpu" \
+    "$(field "$5" total)" "$(field "$5" tags)" "$(field "$5" manifest_get)" "$(field "$5" manifest_head)" \
+    "$(field "$5" blob_get)" "$(field "$5" blob_head)" "$(field "$5" referrers)" "$(field "$5" ping)" \
+    "$(field "$5" other)" "$(field "$5" errors)")")
 }
+
+if [ -n "$crane" ]; then
+  log "crane $("$crane" version): sequential loop over $tags tags"
+  mkdir "$work/crane"
+  counts >/dev/null
+  t0=$(now_us)
+  crane_inventory "$proxy/$repo" "$work/crane"
+  crane_us=$(($(now_us) - t0))
+  crane_counts=$(counts)
+  log "crane: $(secs "$crane_us") s, $crane_counts"
+  row crane 1 cold "$crane_us" "$crane_counts"
+fi
+
+# script_inventory: one timed run of the Python script; sets run_us, run_cpu_us, run_counts
+# and run_facts.
+script_inventory() {
+  local t0 s0
+  counts >/dev/null
+  s0=$(servers_us)
+  t0=$(now_us)
+  run_facts=$(/usr/bin/time -f '%U %S' -o "$work/time" python3 bench/inventory_baseline.py "$proxy" "$repo" 8) ||
+    die "the Python script failed"
+  run_us=$(($(now_us) - t0))
+  run_cpu_us=$(($(servers_us) - s0 + $(timed_us "$work/time")))
+  run_counts=$(counts)
+  run_facts=${run_facts%;*}
+}
+
+# shipshape_inventory CACHE RUN: one timed run with the cache directory CACHE; sets run_us,
+# run_cpu_us, run_counts and run_facts.
+shipshape_inventory() {
+  local cache=$1 run=$2 t0 s0
+  counts >/dev/null
+  s0=$(servers_us)
+  t0=$(now_us)
+  /usr/bin/time -f '%U %S' -o "$work/time" \
+    "$out/shipshape" inventory "$proxy/$repo" --cache-dir "$cache" --stats --quiet "${extra[@]}" \
+    --out "$work/$run.json" 2>"$work/$run.stderr" || die "shipshape inventory ($run) failed: $(tail -5 "$work/$run.stderr")"
+  run_us=$(($(now_us) - t0))
+  run_cpu_us=$(($(servers_us) - s0 + $(timed_us "$work/time")))
+  run_counts=$(counts)
+  run_facts=$(jq -r '"\(.images | length) images, \([.images[].tags // [] | length] | add) tags, \([.images[] | select(.labels)] | length) with labels"' "$work/$run.json")
+}
+
+script_all=() cold_all=() warm_all=() speedups=() script_cpu=() cold_cpu=() warm_cpu=()
+for round in $(seq "$rounds"); do
+  script_inventory
+  script_us=$run_us script_facts=$run_facts
+  script_cpu+=("$run_cpu_us")
+  row script "$round" cold "$run_us" "$run_counts" "$run_cpu_us"
+  log "round $round: script $(secs "$run_us") s ($(secs "$run_cpu_us") s CPU), $run_counts ($run_facts)"
+
+  rm -rf "$work/cache"
+  mkdir "$work/cache"
+  shipshape_inventory "$work/cache" "cold-$round"
+  cold_us=$run_us cold_facts=$run_facts
+  cold_cpu+=("$run_cpu_us")
+  row shipshape "$round" cold "$run_us" "$run_counts" "$run_cpu_us"
+  log "round $round: shipshape cold $(secs "$run_us") s ($(secs "$run_cpu_us") s CPU), $run_counts ($run_facts)"
+
+  shipshape_inventory "$work/cache" "warm-$round"
+  warm_facts=$run_facts
+  warm_cpu+=("$run_cpu_us")
+  row shipshape "$round" warm "$run_us" "$run_counts" "$run_cpu_us"
+  log "round $round: shipshape warm $(secs "$run_us") s ($(secs "$run_cpu_us") s CPU), $run_counts ($run_facts)"
+  if ! cmp -s <(jq -S 'del(.capturedAt)' "$work/cold-$round.json") <(jq -S 'del(.capturedAt)' "$work/warm-$round.json"); then
+    die "round $round: the warm snapshot differs from the cold one"
+  fi
+
+  script_all+=("$script_us") cold_all+=("$cold_us") warm_all+=("$run_us")
+  speedups+=("$(ratio "$script_us" "$cold_us")")
+done
+
 {
   printf 'repository: %s builds, %s tags, %s manifests (docker-registry %s, %s cores, load average %s before, %s after)\n' \
-    "$builds" "$tags" "$manifests" "$(/usr/bin/docker-registry --version | awk '{print $NF}')" "$(nproc)" \
-    "$load_before" "$(cut -d' ' -f1 /proc/loadavg)"
-  printf '%-10s %-5s %8s %9s %6s %7s %7s %7s %7s %6s %6s %6s %6s\n' \
-    tool run wall_s requests tags man_GET man_HEAD blob_GET blob_HEAD refs ping other errors
-  row crane cold "$crane_us" "$crane_counts"
-  row shipshape cold "$cold_us" "$cold_counts"
-  row shipshape warm "$warm_us" "$warm_counts"
-  printf 'speed-up over crane: %sx cold (target 5x), %sx warm\n' "$(ratio "$crane_us" "$cold_us")" "$(ratio "$crane_us" "$warm_us")"
-  printf 'warm run: %s requests; one tag list and one HEAD per tag would be %s\n' "$(field "$warm_counts" total)" "$((tags + 1))"
-  printf 'read: crane %s; shipshape snapshots: cold %s, warm %s\n' "$crane_facts" "$cold_facts" "$warm_facts"
+    "$builds" "$tags" "$manifests" "$registry_version" "$(nproc)" "$load_before" "$(cut -d' ' -f1 /proc/loadavg)"
+  printf '%-9s %-5s %-5s %8s %6s %9s %6s %7s %7s %7s %7s %6s %6s %6s %6s\n' \
+    tool round run wall_s cpu_s requests tags man_GET man_HEAD blob_GET blob_HEAD refs ping other errors
+  printf '%s\n' "${rows[@]}"
+  printf 'shipshape cold vs script, by round: %s (target 2x)\n' "$(printf '%sx ' "${speedups[@]}")"
+  printf 'medians: script %s s, shipshape cold %s s (%sx), warm %s s (%sx)\n' \
+    "$(secs "$(median "${script_all[@]}")")" "$(secs "$(median "${cold_all[@]}")")" \
+    "$(ratio "$(median "${script_all[@]}")" "$(median "${cold_all[@]}")")" \
+    "$(secs "$(median "${warm_all[@]}")")" "$(ratio "$(median "${script_all[@]}")" "$(median "${warm_all[@]}")")"
+  printf 'medians of cpu_s (registry, proxy and client): script %s s, shipshape cold %s s (%sx), warm %s s\n' \
+    "$(secs "$(median "${script_cpu[@]}")")" "$(secs "$(median "${cold_cpu[@]}")")" \
+    "$(ratio "$(median "${script_cpu[@]}")" "$(median "${cold_cpu[@]}")")" "$(secs "$(median "${warm_cpu[@]}")")"
+  printf 'warm run: one tag list, one HEAD per tag and the referrers probe would be %s requests\n' "$((tags + 2))"
+  printf 'read: script %s; shipshape snapshots: cold %s, warm %s\n' "$script_facts" "$cold_facts" "$warm_facts"
 } | tee "$out/inventory.txt"

@@ -6,10 +6,10 @@
 // request to the target over plain HTTP. GET /_count on the proxy answers with the counts so
 // far, as one line:
 //
-//	total=N tags=N manifest_get=N manifest_head=N blob_get=N blob_head=N referrers=N ping=N other=N errors=N
+//	total=N tags=N manifest_get=N manifest_head=N manifest_delete=N blob_get=N blob_head=N referrers=N ping=N other=N errors=N
 //
 // GET /_count?reset=1 answers the same and sets the counts back to zero. tags counts tag-list
-// pages, ping counts GET /v2/, other counts everything else (uploads, catalog, PUT, DELETE),
+// pages, ping counts GET /v2/, other counts everything else (uploads, catalog, PUT, blob DELETE),
 // and errors counts responses with a status of 400 or above, whatever their kind. On SIGINT or
 // SIGTERM, or when -timeout has passed, the proxy prints the counts on standard output and exits.
 package main
@@ -36,6 +36,7 @@ const (
 	kindTags = iota
 	kindManifestGet
 	kindManifestHead
+	kindManifestDelete
 	kindBlobGet
 	kindBlobHead
 	kindReferrers
@@ -44,7 +45,7 @@ const (
 	numKinds
 )
 
-var kindNames = [numKinds]string{"tags", "manifest_get", "manifest_head", "blob_get", "blob_head", "referrers", "ping", "other"}
+var kindNames = [numKinds]string{"tags", "manifest_get", "manifest_head", "manifest_delete", "blob_get", "blob_head", "referrers", "ping", "other"}
 
 // counter holds the counts; it is safe for concurrent use.
 type counter struct {
@@ -105,6 +106,9 @@ func classify(method, path string) int {
 		}
 		if head {
 			return kindManifestHead
+		}
+		if method == http.MethodDelete {
+			return kindManifestDelete
 		}
 	case "blobs":
 		if get {

@@ -21,7 +21,7 @@ func TestClassify(t *testing.T) {
 		{"GET", "/v2/team/app/manifests/sha-1234567", "manifest_get"},
 		{"HEAD", "/v2/team/app/manifests/" + d, "manifest_head"},
 		{"PUT", "/v2/team/app/manifests/v1", "other"},
-		{"DELETE", "/v2/team/app/manifests/" + d, "other"},
+		{"DELETE", "/v2/team/app/manifests/" + d, "manifest_delete"},
 		{"GET", "/v2/a/b/c/blobs/" + d, "blob_get"},
 		{"HEAD", "/v2/app/blobs/" + d, "blob_head"},
 		{"POST", "/v2/app/blobs/uploads/", "other"},
@@ -64,11 +64,11 @@ func TestHandlerCountsAndResets(t *testing.T) {
 	get("GET", "/v2/app/tags/list")
 	get("HEAD", "/v2/app/manifests/v1")
 	get("GET", "/v2/app/manifests/missing")
-	want := "total=4 tags=1 manifest_get=1 manifest_head=1 blob_get=0 blob_head=0 referrers=0 ping=1 other=0 errors=1"
+	want := "total=4 tags=1 manifest_get=1 manifest_head=1 manifest_delete=0 blob_get=0 blob_head=0 referrers=0 ping=1 other=0 errors=1"
 	if got := get("GET", "/_count?reset=1"); got != want {
 		t.Errorf("counts:\n got %s\nwant %s", got, want)
 	}
-	want = "total=0 tags=0 manifest_get=0 manifest_head=0 blob_get=0 blob_head=0 referrers=0 ping=0 other=0 errors=0"
+	want = "total=0 tags=0 manifest_get=0 manifest_head=0 manifest_delete=0 blob_get=0 blob_head=0 referrers=0 ping=0 other=0 errors=0"
 	if got := get("GET", "/_count"); got != want {
 		t.Errorf("after reset:\n got %s\nwant %s", got, want)
 	}

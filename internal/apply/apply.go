@@ -1,6 +1,7 @@
 // Package apply carries out a plan on a registry: it deletes exactly what the plan expires,
 // in a safe order, re-checking each batch just before deleting it, journalled so that an
-// interrupted run resumes, and checks afterwards that every kept index is whole.
+// interrupted run resumes, and checks afterwards that every kept index its deletions could
+// have touched is whole.
 package apply
 
 import (
@@ -40,8 +41,17 @@ const (
 	DefaultConcurrency = 4
 	// DefaultBatchSize is how many deletions go between two re-checks of the tags: small
 	// enough that a tag pushed meanwhile is seen before its image goes, large enough that
-	// the re-check (one tag list and one HEAD per tag) is a small share of the work.
+	// the re-check (one tag list, and a HEAD for each tag whose answer can change a
+	// decision about the batch) is a small share of the work.
 	DefaultBatchSize = 50
+	// DefaultRecheckInterval is how old the last resolution of every tag may be before a
+	// re-check resolves them all again; between full checks a re-check resolves only the
+	// tags that can change a decision about the batch (see docs/commands.md, apply). A
+	// full check of 2,000 tags at the default 50 requests a second takes 40 s: every 10
+	// minutes it costs at most a fifteenth of a run's time, while a tag moved onto a target
+	// goes unseen for at most 10 minutes, where ECR's own lifecycle acts up to 24 hours
+	// after it evaluates.
+	DefaultRecheckInterval = 10 * time.Minute
 	// DefaultAttempts per deletion; transport-level retries come on top of these.
 	DefaultAttempts = 3
 	// DefaultBackoff before the second attempt; it doubles after each failure.
@@ -57,6 +67,11 @@ type Options struct {
 	BatchSize   int
 	Attempts    int
 	Backoff     time.Duration
+	// RecheckInterval bounds how long ago every tag may have been resolved when a batch is
+	// deleted: a re-check resolves them all once the last full check (the inventory, to
+	// begin with) is older. 0 means DefaultRecheckInterval; a negative value resolves every
+	// tag at every re-check.
+	RecheckInterval time.Duration
 	// JournalPath is where the run is recorded so that an interrupted run can resume; ""
 	// keeps no journal.
 	JournalPath string
@@ -70,7 +85,8 @@ type Options struct {
 	//	re-check  before each batch, while the tags are read again; a backend that reports
 	//	          to the same Reporter (oci.Options.Progress) counts the tags it checks
 	//	delete    targets done (deleted, archived, gone, skipped or failed) of the run's
-	//	check     after the last batch, children of kept indexes checked
+	//	check     after the last batch, children of kept indexes that a deletion could have
+	//	          touched, checked (no phase when there are none)
 	//
 	// The delete phase resumes, after each re-check, where it stood. Run ends its last
 	// phase before it returns.
@@ -91,6 +107,9 @@ func (o *Options) defaults() {
 	}
 	if o.Backoff <= 0 {
 		o.Backoff = DefaultBackoff
+	}
+	if o.RecheckInterval == 0 {
+		o.RecheckInterval = DefaultRecheckInterval
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -113,7 +132,9 @@ const (
 	// Gone: the manifest was already gone (deleted by an earlier, interrupted run, or by
 	// someone else).
 	Gone Outcome = "gone"
-	// Skipped: the re-check found the image tagged or referenced since the plan.
+	// Skipped: kept after all, because the re-check found the image tagged or referenced
+	// since the plan (or a tag that pointed at it vanished), because something it goes with
+	// stayed, or because the registry refused while an index still lists it.
 	Skipped Outcome = "skipped"
 	// Failed: the registry refused or kept failing.
 	Failed Outcome = "failed"
@@ -169,10 +190,16 @@ func (r *Result) Removed() map[string]bool {
 // settings in force (plan.Build, or plan.Recheck for a saved plan).
 //
 // Order: waves, so that an index is deleted before its children and a subject before its
-// referrers; within a wave, Concurrency deletions at once. Before each batch the current
-// tags are read again: an image tagged since the plan, or referenced by an index or a
-// referrer pushed since, is skipped. A manifest already gone counts as removed, so the run
-// is safe to repeat. Every outcome goes to the journal before the next batch.
+// referrers; within a wave, Concurrency deletions at once. Before each batch the tags are
+// read again (see watch.recheck: the tag list, a HEAD for each tag whose answer can change
+// a decision about the batch, and every tag once the last full check is older than
+// RecheckInterval; inv.CapturedAt is the first full check): an image tagged since the
+// plan, or referenced by an index or a referrer pushed since, or whose tag vanished, is
+// skipped. A registry.KnownDeleter deletes with what inv says of the image, one request
+// each. A manifest already gone counts as removed, so the run is safe to repeat; one the
+// registry refuses to delete because an index lists it is kept. Every outcome goes to the
+// journal before the next batch. Afterwards, the children of kept indexes that a deletion
+// could have touched are checked.
 //
 // The journal at opts.JournalPath is bound to opts.Host, repo and opts.PlanDigest. A
 // journal there for another repository is an error wrapping ErrOtherRepository, and nothing
@@ -223,7 +250,7 @@ func Run(ctx context.Context, reg Registry, repo string, inv *inventory.Inventor
 		}
 		defer j.close()
 	}
-	if err := execute(ctx, reg, repo, h, j, opts, res); err != nil {
+	if err := execute(ctx, newWatch(reg, repo, inv, h, opts), h, j, opts, res); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -331,20 +358,19 @@ func newHeader(inv *inventory.Inventory, p *plan.Plan, now time.Time) *header {
 // of the image graph, far below this.
 const archiveWave = 1 << 20
 
-// execute works through the header's targets.
-func execute(ctx context.Context, reg Registry, repo string, h *header, j *journal, opts Options, res *Result) error {
+// execute works through the header's targets, re-checking the tags through w before each
+// batch.
+func execute(ctx context.Context, w *watch, h *header, j *journal, opts Options, res *Result) error {
+	reg, repo := w.reg, w.repo
 	todo := h.Targets
-	targets := map[string]target{}
-	for _, t := range h.Targets {
-		targets[t.Digest] = t
-	}
 	total, done := len(todo), 0
 	res.Total = total
 	defer opts.Progress.End()
 	removed := map[string]bool{}
+	attempted := map[string]bool{} // deletions sent to the registry, whatever came of them
 	var mu sync.Mutex
 	record := func(rec Record) error {
-		t := targets[rec.Digest]
+		t := w.targets[rec.Digest]
 		rec.Tags, rec.RulePriority, rec.Reason = t.Tags, t.Rule, t.Reason
 		if rec.Tags == nil {
 			rec.Tags = []string{}
@@ -373,7 +399,7 @@ func execute(ctx context.Context, reg Registry, repo string, h *header, j *journ
 			return fmt.Errorf("interrupted: %w", err)
 		}
 		opts.Progress.Phase("re-check", 0, 0)
-		skip, err := recheck(ctx, reg, repo, h, targets, batch)
+		skip, err := w.recheck(ctx, batch, removed)
 		if err != nil {
 			return fmt.Errorf("re-checking tags before deleting: %w", err)
 		}
@@ -404,6 +430,9 @@ func execute(ctx context.Context, reg Registry, repo string, h *header, j *journ
 				continue
 			}
 			work = append(work, t)
+			if !t.Archive {
+				attempted[t.Digest] = true
+			}
 		}
 		var fatal error
 		if bd, ok := reg.(registry.BatchDeleter); ok && len(work) > 0 && !work[0].Archive {
@@ -420,7 +449,7 @@ func execute(ctx context.Context, reg Registry, repo string, h *header, j *journ
 			var fatalOnce sync.Once
 			for _, t := range work {
 				eg.Go(func() error {
-					rec, stop := actOn(ectx, reg, repo, t, opts)
+					rec, stop := actOn(ectx, reg, repo, t, w.images[t.Digest], opts)
 					if stop != nil {
 						fatalOnce.Do(func() { fatal = stop })
 					}
@@ -445,15 +474,20 @@ func execute(ctx context.Context, reg Registry, repo string, h *header, j *journ
 		}
 	}
 
-	res.Problems = validate(ctx, reg, repo, h, opts.Progress)
+	res.Problems = w.validate(ctx, h, attempted, opts.Progress)
 	return j.write(entry{Done: true, At: opts.Now().UTC()})
 }
 
-// actOn deletes or archives one image, retrying transient failures. A non-nil second result
-// means no further step can succeed (deletion unsupported, access refused).
-func actOn(ctx context.Context, reg Registry, repo string, t target, opts Options) (Record, error) {
+// actOn deletes or archives one image, retrying transient failures. img is what the
+// inventory knows of it (nil if nothing): a registry.KnownDeleter deletes it with that,
+// without reading it first. A non-nil second result means no further step can succeed
+// (deletion unsupported, access refused).
+func actOn(ctx context.Context, reg Registry, repo string, t target, img *inventory.Image, opts Options) (Record, error) {
 	digest := t.Digest
 	do, done := reg.Delete, Deleted
+	if kd, ok := reg.(registry.KnownDeleter); ok && img != nil {
+		do = func(ctx context.Context, repo, _ string) error { return kd.DeleteKnown(ctx, repo, *img) }
+	}
 	if t.Archive {
 		do, done = reg.(registry.Transitioner).Archive, Archived
 	}
@@ -468,7 +502,7 @@ func actOn(ctx context.Context, reg Registry, repo string, t target, opts Option
 		case errors.Is(err, registry.ErrNotFound):
 			return Record{Digest: digest, Outcome: Gone, Detail: "already gone"}, nil
 		case errors.Is(err, registry.ErrReferenced):
-			return Record{Digest: digest, Outcome: Failed, Detail: err.Error()}, nil
+			return Record{Digest: digest, Outcome: Skipped, Detail: referencedDetail(err)}, nil
 		case errors.Is(err, registry.ErrUnsupported), errors.Is(err, registry.ErrUnauthorized), errors.Is(err, registry.ErrDenied):
 			return Record{Digest: digest, Outcome: Failed, Detail: err.Error()}, fmt.Errorf("deleting %s: %w", digest, err)
 		case ctx.Err() != nil:
@@ -485,6 +519,11 @@ func actOn(ctx context.Context, reg Registry, repo string, t target, opts Option
 		}
 	}
 	return Record{Digest: digest, Outcome: Failed, Detail: fmt.Sprintf("%d attempts: %v", opts.Attempts, err)}, nil
+}
+
+// referencedDetail says why a target the registry refused to delete was kept.
+func referencedDetail(err error) string {
+	return "kept: the registry refuses to delete it while an index lists it (" + err.Error() + ")"
 }
 
 // deleteBatch deletes a batch in as few calls as the backend allows. Per-item failures are
@@ -532,108 +571,13 @@ func deleteBatch(ctx context.Context, bd registry.BatchDeleter, repo string, wor
 			recs[i] = Record{Digest: d, Outcome: Deleted}
 		case errors.Is(ferr, registry.ErrNotFound):
 			recs[i] = Record{Digest: d, Outcome: Gone, Detail: "already gone"}
+		case errors.Is(ferr, registry.ErrReferenced):
+			recs[i] = Record{Digest: d, Outcome: Skipped, Detail: referencedDetail(ferr)}
 		default:
 			recs[i] = Record{Digest: d, Outcome: Failed, Detail: ferr.Error()}
 		}
 	}
 	return recs, nil
-}
-
-// recheck reads the tags again and returns the batch's targets that must be skipped, with
-// why: tagged since the plan, or referenced by an index or referrer pushed since.
-func recheck(ctx context.Context, reg Registry, repo string, h *header, targets map[string]target, batch []target) (map[string]string, error) {
-	tags, err := reg.Tags(ctx, repo)
-	if err != nil {
-		return nil, err
-	}
-	inBatch := map[string]target{}
-	for _, t := range batch {
-		inBatch[t.Digest] = t
-	}
-	skip := map[string]string{}
-	fresh := map[string][]string{} // digests that new or moved tags point at → those tags
-	for _, tag := range sortedKeys(tags) {
-		d := tags[tag]
-		if t, ok := inBatch[d]; ok && !slices.Contains(t.Tags, tag) {
-			if _, already := skip[d]; !already {
-				skip[d] = fmt.Sprintf("tagged %q since the plan", tag)
-			}
-		}
-		if _, planned := targets[d]; h.KnownTags[tag] != d && !planned {
-			fresh[d] = append(fresh[d], tag)
-		}
-	}
-	freshDigests := sortedKeys(fresh)
-	if len(freshDigests) > maxFreshManifests {
-		return nil, fmt.Errorf("%d tags were pushed or moved since the plan (more than %d); plan again", len(freshDigests), maxFreshManifests)
-	}
-	for _, d := range freshDigests {
-		m, err := reg.Manifest(ctx, repo, d)
-		if errors.Is(err, registry.ErrNotFound) {
-			// The registry says it does not exist (not merely that it cannot be read): the
-			// tag moved again, or was deleted, since the tag list.
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", d, err)
-		}
-		for _, c := range m.Children {
-			if _, ok := inBatch[c.Digest]; ok {
-				if _, already := skip[c.Digest]; !already {
-					skip[c.Digest] = fmt.Sprintf("referenced since the plan by index %s (%s)", inventory.ShortDigest(d), fresh[d][0])
-				}
-			}
-		}
-		if _, ok := inBatch[m.Subject]; ok && m.Subject != "" {
-			if _, already := skip[m.Subject]; !already {
-				skip[m.Subject] = fmt.Sprintf("referenced since the plan by %s (%s)", inventory.ShortDigest(d), fresh[d][0])
-			}
-		}
-	}
-	return skip, nil
-}
-
-// validate checks that every index the plan kept still has all its children. Where the
-// backend can list digests without reading manifests (a registry.Lister), it does, since
-// reading may count as a pull. Each child checked adds one to the "check" phase.
-func validate(ctx context.Context, reg Registry, repo string, h *header, rep progress.Reporter) []string {
-	children := 0
-	for _, c := range h.KeptIndexes {
-		children += len(c)
-	}
-	if children == 0 {
-		return nil
-	}
-	rep.Phase("check", 0, children)
-	var problems []string
-	if l, ok := reg.(registry.Lister); ok && len(h.KeptIndexes) > 0 {
-		have, err := l.Digests(ctx, repo)
-		if err != nil {
-			return []string{fmt.Sprintf("could not list %s to check the kept indexes: %v", repo, err)}
-		}
-		for _, idx := range sortedKeys(h.KeptIndexes) {
-			for _, child := range h.KeptIndexes[idx] {
-				if !have[child] {
-					problems = append(problems, fmt.Sprintf("kept index %s lost its child %s", inventory.ShortDigest(idx), inventory.ShortDigest(child)))
-				}
-			}
-		}
-		rep.Add(children)
-		return problems
-	}
-	for _, idx := range sortedKeys(h.KeptIndexes) {
-		for _, child := range h.KeptIndexes[idx] {
-			_, err := reg.Manifest(ctx, repo, child)
-			rep.Add(1)
-			switch {
-			case errors.Is(err, registry.ErrNotFound):
-				problems = append(problems, fmt.Sprintf("kept index %s lost its child %s", inventory.ShortDigest(idx), inventory.ShortDigest(child)))
-			case err != nil:
-				problems = append(problems, fmt.Sprintf("could not check child %s of kept index %s: %v", inventory.ShortDigest(child), inventory.ShortDigest(idx), err))
-			}
-		}
-	}
-	return problems
 }
 
 func sortedKeys[V any](m map[string]V) []string {

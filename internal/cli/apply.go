@@ -23,7 +23,7 @@ func newApplyCmd(io IO) *cobra.Command {
 		status, abandon    bool
 		journal, output    string
 		batch              int
-		maxAge             string
+		maxAge, recheck    string
 	)
 	cmd := describe(&cobra.Command{
 		Use: `apply (--policy FILE REPOSITORY | PLANFILE [REPOSITORY]) (--yes | --native)
@@ -57,11 +57,18 @@ func newApplyCmd(io IO) *cobra.Command {
 				}
 				return render(io, "the status", func(w writer) error { return apply.WriteStatusAs(w, st, output) })
 			}
+			interval, err := config.ParseDuration(recheck)
+			if err != nil || interval < 0 {
+				return usageError("--recheck-interval %q is not a duration such as 10m or 1h (0: every re-check resolves every tag)", recheck)
+			}
+			if interval == 0 {
+				interval = -1 // every re-check is a full one
+			}
 			saved, err := lifecycle.ReadSavedPlan(args[0], in.policyFile != "")
 			if err != nil {
 				return usage(err)
 			}
-			req := lifecycle.ApplyRequest{Saved: saved, Journal: journal, Force: force, BatchSize: batch,
+			req := lifecycle.ApplyRequest{Saved: saved, Journal: journal, Force: force, BatchSize: batch, RecheckInterval: interval,
 				Concurrency: in.opts.Concurrency, AWS: in.account(), Log: io.Err}
 			ref := args[len(args)-1]
 			switch {
@@ -96,7 +103,8 @@ func newApplyCmd(io IO) *cobra.Command {
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking")
 	cmd.Flags().BoolVar(&force, "force", false, "apply a plan even when it removes more than --max-delete-percent")
 	cmd.Flags().BoolVar(&native, "native", false, "Amazon ECR: set the policy as the repository's lifecycle policy instead of deleting (skipped when unchanged)")
-	cmd.Flags().IntVar(&batch, "batch-size", 0, "deletions between two re-checks of the tags (default 50; 100 on ECR, one BatchDeleteImage call); a re-check costs one tag list and, on an OCI registry, one HEAD per tag")
+	cmd.Flags().IntVar(&batch, "batch-size", 0, "deletions between two re-checks of the tags (default 50; 100 on ECR, one BatchDeleteImage call); a re-check costs one tag list and, on an OCI registry, a HEAD for each new tag and each tag of the batch's images")
+	cmd.Flags().StringVar(&recheck, "recheck-interval", "10m", "resolve every tag again (one HEAD each on an OCI registry) when the last full check is older than `DURATION`; 0 does it before every batch")
 	cmd.Flags().StringVar(&journal, "journal", "", "journal `FILE` (default: $XDG_STATE_HOME/shipshape/journal/HOST/REPOSITORY.jsonl)")
 	cmd.Flags().StringVar(&maxAge, "max-plan-age", "24h", "refuse a saved plan made longer than `DURATION` ago")
 	cmd.Flags().BoolVar(&status, "status", false, "show the repository's pending apply journal: its plan, what is done and what remains")

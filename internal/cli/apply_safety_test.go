@@ -128,12 +128,16 @@ func TestInterruptedJournalIsBoundAndRechecked(t *testing.T) {
 
 	// 2. Finishing promo/a applies the safety in force now: a remaining index pinned by
 	// digest, and one protected by tag, stay with their children.
+	// The journal's remaining targets include any whose DELETE was in flight when the
+	// process was killed, which the registry may have carried out: pick among those still
+	// there.
 	var pinned, tagged *apply.Record
 	remaining := st.Remaining()
+	still := digestSet(t, host, "promo/a")
 	for i := range remaining {
 		r := &remaining[i]
 		switch {
-		case len(r.Tags) == 0:
+		case len(r.Tags) == 0 || !still[r.Digest]:
 		case pinned == nil:
 			pinned = r
 		case tagged == nil:
@@ -265,6 +269,9 @@ func TestSavedPlan(t *testing.T) {
 	later := time.Now().Add(25 * time.Hour).UTC().Format(time.RFC3339)
 	if r := run(t, env, "", "apply", planFile, "--yes", "--now", later); r.code != 1 || !strings.Contains(r.err, "--max-plan-age") {
 		t.Errorf("apply of a 25-hour-old plan = %d\n%s", r.code, r.err)
+	}
+	if r := run(t, env, "", "apply", planFile, "--yes", "--recheck-interval", "soon"); r.code != 2 || !strings.Contains(r.err, "--recheck-interval") {
+		t.Errorf("apply --recheck-interval soon = %d, want a usage error\n%s", r.code, r.err)
 	}
 	if len(digestSet(t, host, repo)) != len(inventoryOf(t, host, repo).Images) {
 		t.Fatal("a refused apply changed the repository")

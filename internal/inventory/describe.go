@@ -1,11 +1,14 @@
 package inventory
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -34,30 +37,40 @@ const (
 // a digest listed twice, a size that is negative or beyond int64, and a key repeated in a
 // response or an image detail (a decoder would keep only the last: a repeated imageDetails
 // would hide the first list of images).
+//
+// The input is streamed, never held whole; ReadCompact keeps the images compact too.
 func ReadDescribeImages(r io.Reader) (*Inventory, error) {
-	data, err := readAll(r)
+	l := newStreamLexer(r)
+	if l.in.err != nil && len(l.data) == 0 {
+		return nil, fmt.Errorf("reading input: %w", l.in.err)
+	}
+	if err := checkEncoding(l.data); err != nil {
+		return nil, err
+	}
+	if l.space(); l.pos == len(l.data) {
+		if l.in.err != nil {
+			return nil, fmt.Errorf("reading input: %w", l.in.err)
+		}
+		return nil, errors.New("no describe-images output")
+	}
+	inv, err := readDescribeImages(l)
 	if err != nil {
 		return nil, err
 	}
-	return readDescribeImages(data)
+	return inv.Expanded(), nil
 }
 
-func readDescribeImages(data []byte) (*Inventory, error) {
-	if err := checkEncoding(data); err != nil {
-		return nil, err
-	}
-	p := &describeParser{lexer: lexer{data: data, pos: skipSpace(data, 0)}}
-	if p.pos == len(data) {
-		return nil, errors.New("no describe-images output")
-	}
-	// Every image detail has one member imageDigest, and referrers a subjectManifestDigest:
-	// counting them sizes the slice and map without growing them, and fast, since a capital D
-	// is rare elsewhere in the output (digests are lower-case hex).
-	n := bytes.Count(data, []byte(`Digest"`))
-	p.inv = &Inventory{Images: make([]Image, 0, n)}
-	p.seen = make(map[string]detailRef, n)
-	p.tagged = make(map[string]struct{})
+// readDescribeImages reads describe-images output from l, which is at its first token, into
+// a compact inventory.
+func readDescribeImages(l *lexer) (*Inventory, error) {
+	t := &Table{seed: maphash.MakeSeed()}
+	p := &describeParser{lexer: l, t: t, inv: &Inventory{Table: t}}
 	err := p.parse()
+	if l.in != nil && l.in.err != nil {
+		// A read that failed cut the input short: what the parser says of it is beside
+		// the point.
+		return nil, fmt.Errorf("reading input: %w", l.in.err)
+	}
 	if p.err != nil {
 		// The first bad image detail comes before any later syntax error.
 		return nil, p.err.format(p)
@@ -68,9 +81,9 @@ func readDescribeImages(data []byte) (*Inventory, error) {
 	return p.inv, nil
 }
 
-// describeParser reads describe-images output in a single pass over the bytes.
-// encoding/json would take two passes and reflection, several times slower: too slow for
-// repositories of a hundred thousand images.
+// describeParser reads describe-images output in a single pass over a stream, into a Table.
+// encoding/json would take reflection and a map or struct per image, several times slower
+// and larger: too much for repositories of a million images.
 //
 // Syntax errors stop the parser at once. Errors in an image detail (a missing digest, a time
 // that does not parse) are kept in err and parsing goes on, since the position of the detail
@@ -82,24 +95,26 @@ func readDescribeImages(data []byte) (*Inventory, error) {
 // (whose tags may have moved in between) or one page appended twice, and either may be
 // missing pages too.
 type describeParser struct {
-	lexer
+	*lexer
 	inv *Inventory
+	t   *Table
 
 	units []describeUnit
-	seen  map[string]detailRef
-	// tagged holds the tags read so far, to find one on two images.
-	tagged map[string]struct{}
 	// others holds the keys of the current image detail that the parser ignores, to catch
-	// one repeated.
-	others [][]byte
+	// one repeated. They are copies: the lexer's window moves on.
+	others []string
 	// registry and repoAt record the first image's registryId and where it was; the
-	// repository is in inv.
-	registry string
-	repoAt   detailRef
-	interned interner
-	// tags is an arena the images' Tags are cut from.
-	tags []string
-	err  *detailError
+	// repository is in inv. repo and registryID hold the current detail's.
+	registry         string
+	repoAt           detailRef
+	repo, registryID []byte
+	interned         interner
+	// kinds finds the kinds of t.kinds by value; recent holds the last found.
+	kinds  map[kind]uint32
+	recent []uint32
+	// tagged finds the tags read so far (positions in t.tags), to catch one on two images.
+	tagged posIndex
+	err    *detailError
 }
 
 // describeUnit is one run of image details: a response page, or a bare array of details.
@@ -154,6 +169,9 @@ func (p *describeParser) where(ref detailRef) string {
 
 // fail records an error in the current image detail, unless one was recorded before.
 func (p *describeParser) fail(field, format string, args ...any) {
+	if p.err != nil {
+		return
+	}
 	msg := fmt.Sprintf(format, args...)
 	p.failFunc(field, func() string { return msg })
 }
@@ -166,7 +184,7 @@ func (p *describeParser) failFunc(field string, msg func() string) {
 	}
 }
 
-// refOf locates the image detail of inv.Images[i], one of those read so far.
+// refOf locates the image detail of image i, one of those read so far.
 func (p *describeParser) refOf(i int) detailRef {
 	for u, unit := range p.units {
 		if i < unit.n {
@@ -178,7 +196,7 @@ func (p *describeParser) refOf(i int) detailRef {
 }
 
 func (p *describeParser) parse() error {
-	for p.pos = skipSpace(p.data, p.pos); p.pos < len(p.data); p.pos = skipSpace(p.data, p.pos) {
+	for p.space(); p.pos < len(p.data); p.space() {
 		switch p.data[p.pos] {
 		case '{':
 			if err := p.page(); err != nil {
@@ -197,18 +215,22 @@ func (p *describeParser) parse() error {
 
 // page reads a describe-images response.
 func (p *describeParser) page() error {
-	start := p.pos
+	// The start is kept in the window until imageDetails is found, to say where a
+	// response without one starts.
+	start := p.offset()
+	mark := p.setMark(start)
+	defer p.resetMark(mark)
 	p.units = append(p.units, describeUnit{page: true})
 	unit := len(p.units) - 1
 	found := false
-	var keys [][]byte
+	var keys []string
 	more, err := p.beginObject()
 	for ; more; more, err = p.nextMember() {
 		key, err := p.key()
 		if err != nil {
 			return err
 		}
-		if slices.ContainsFunc(keys, func(k []byte) bool { return bytes.Equal(k, key) }) {
+		if slices.Contains(keys, string(key)) {
 			// A second imageDetails would be a second list of images, which a decoder
 			// would keep instead of the first.
 			if p.err == nil {
@@ -216,15 +238,17 @@ func (p *describeParser) page() error {
 			}
 			err = p.skipValue()
 		} else {
-			keys = append(keys, key)
+			keys = append(keys, string(key))
 			switch {
 			case string(key) != "imageDetails":
 				err = p.skipValue()
 			case p.peek() == 'n':
 				found = true
+				p.resetMark(mark)
 				err = p.literal("null")
 			default:
 				found = true
+				p.resetMark(mark)
 				err = p.details()
 			}
 		}
@@ -236,7 +260,7 @@ func (p *describeParser) page() error {
 		return err
 	}
 	if !found {
-		return fmt.Errorf("%s: no imageDetails (want the output of aws ecr describe-images)", position(p.data, start))
+		return fmt.Errorf("%s: no imageDetails (want the output of aws ecr describe-images)", p.position(start))
 	}
 	return nil
 }
@@ -261,9 +285,14 @@ func (p *describeParser) array() error {
 }
 
 // arrayOfPages reports whether the array at p.pos holds responses rather than image details:
-// whether its first element has a member imageDetails. It leaves p.pos where it was.
+// whether its first element has a member imageDetails. It leaves the lexer where it was.
 func (p *describeParser) arrayOfPages() bool {
-	defer func(pos int) { p.pos = pos }(p.pos)
+	start := p.offset()
+	mark := p.setMark(start)
+	defer func() {
+		p.seek(start)
+		p.resetMark(mark)
+	}()
 	if more, err := p.beginArray(); !more || err != nil || p.peek() != '{' {
 		return false
 	}
@@ -285,27 +314,34 @@ func (p *describeParser) arrayOfPages() bool {
 
 // details reads an array of image details into the last unit.
 func (p *describeParser) details() error {
-	u := &p.units[len(p.units)-1]
 	more, err := p.beginArray()
 	for ; more; more, err = p.nextElement() {
 		if err := p.detail(); err != nil {
 			return err
 		}
-		u.n++
+		p.units[len(p.units)-1].n++
 	}
 	return err
 }
 
-// detail reads one image detail and appends its image.
+// detail reads one image detail and appends its image to the table.
 func (p *describeParser) detail() error {
 	if p.peek() != '{' {
 		return p.syntaxError("want an image detail (a JSON object)")
 	}
-	p.inv.Images = append(p.inv.Images, Image{})
-	i := len(p.inv.Images) - 1
-	img := &p.inv.Images[i]
-	var repo, registry []byte
-	var artifactType string
+	t := p.t
+	i := t.n
+	if i == maxTableImages {
+		return fmt.Errorf("more than %d images", maxTableImages)
+	}
+	rec := record{pushed: noTime, pulled: noTime}
+	var (
+		digest, subject, mediaType, artifactType string
+		status                                   Status
+		hasDigest, odd                           bool
+		archived, activated                      = int64(noTime), int64(noTime)
+	)
+	p.repo, p.registryID = p.repo[:0], p.registryID[:0]
 	var seen keySet
 	p.others = p.others[:0]
 	more, err := p.beginObject()
@@ -319,43 +355,63 @@ func (p *describeParser) detail() error {
 			p.fail(string(key), "duplicate key")
 			m = fieldIgnored
 		}
+		var b []byte
+		var at time.Time
 		switch m {
 		case fieldRegistryID:
-			registry, err = p.stringField(key)
+			b, err = p.stringField(m)
+			p.registryID = append(p.registryID, b...)
 		case fieldRepositoryName:
-			repo, err = p.stringField(key)
+			b, err = p.stringField(m)
+			p.repo = append(p.repo, b...)
 		case fieldImageDigest:
-			img.Digest, err = p.digestField(key)
+			b, err = p.stringField(m)
+			if hasDigest = len(b) > 0; hasDigest {
+				if odd = !decodeSHA256(b, &rec.digest); odd {
+					rec.digest = [32]byte{}
+					digest = string(b)
+					if derr := ValidDigest(digest); derr != nil {
+						p.fail("imageDigest", "%v", derr)
+					}
+				}
+			}
 		case fieldImageTags:
-			img.Tags, err = p.tagsField(key)
+			err = p.tagsField(m)
 		case fieldImageSizeInBytes:
-			img.SizeBytes, err = p.sizeField(key)
+			rec.size, err = p.sizeField(m)
 		case fieldImagePushedAt:
-			img.PushedAt, err = p.timeField(key)
+			at, err = p.timeField(m)
+			rec.pushed = t.stamp(i, timePushed, at)
 		case fieldLastRecordedPullTime:
-			img.LastPulledAt, err = p.timeField(key)
+			at, err = p.timeField(m)
+			rec.pulled = t.stamp(i, timePulled, at)
 		case fieldLastArchivedAt:
-			img.LastArchivedAt, err = p.timeField(key)
+			at, err = p.timeField(m)
+			archived = t.stamp(i, timeArchived, at)
 		case fieldLastActivatedAt:
-			img.LastActivatedAt, err = p.timeField(key)
+			at, err = p.timeField(m)
+			activated = t.stamp(i, timeActivated, at)
 		case fieldImageManifestMediaType:
-			var b []byte
-			b, err = p.stringField(key)
-			img.MediaType = p.interned.intern(b)
+			b, err = p.stringField(m)
+			mediaType = p.interned.intern(b)
 		case fieldArtifactMediaType:
-			var b []byte
-			b, err = p.stringField(key)
+			b, err = p.stringField(m)
 			artifactType = p.interned.intern(b)
 		case fieldSubjectManifestDigest:
-			img.Subject, err = p.digestField(key)
+			b, err = p.stringField(m)
+			if len(b) > 0 {
+				subject = string(b)
+				if derr := ValidDigest(subject); derr != nil {
+					p.fail("subjectManifestDigest", "%v", derr)
+				}
+			}
 		case fieldImageStatus:
-			var b []byte
-			b, err = p.stringField(key)
-			status, serr := parseStatus(p.interned.intern(b))
+			b, err = p.stringField(m)
+			s, serr := parseStatus(p.interned.intern(b))
 			if serr != nil {
 				p.fail("imageStatus", "%v", serr)
 			}
-			img.Status = status
+			status = s
 		default:
 			err = p.skipValue()
 		}
@@ -366,47 +422,95 @@ func (p *describeParser) detail() error {
 	if err != nil {
 		return err
 	}
-	if artifactType != mediaTypeOCIConfig && artifactType != mediaTypeDockerConfig {
-		img.ArtifactType = artifactType
+	if artifactType == mediaTypeOCIConfig || artifactType == mediaTypeDockerConfig {
+		artifactType = ""
 	}
+	if len(t.tags) > math.MaxUint32 {
+		return fmt.Errorf("more than %d tags", uint32(math.MaxUint32))
+	}
+	rec.tagEnd = uint32(len(t.tags))
+	rec.kind = p.kind(kind{mediaType, artifactType, status})
+	t.add(rec)
+	if odd {
+		t.odd.add(i, digest)
+	}
+	if subject != "" {
+		t.subjects.add(i, subject)
+	}
+	if archived != noTime {
+		t.archived.add(i, archived)
+	}
+	if activated != noTime {
+		t.activated.add(i, activated)
+	}
+
 	u := len(p.units) - 1
 	ref := detailRef{u, p.units[u].n}
 	switch {
-	case img.Digest == "":
+	case !hasDigest:
 		p.fail("imageDigest", "missing")
-	case len(p.inv.Images) == 1:
-		p.inv.Repository, p.registry, p.repoAt = string(repo), string(registry), ref
-	case string(repo) != p.inv.Repository:
-		first, repo := p.inv.Repository, string(repo)
+	case i == 0:
+		p.inv.Repository, p.registry, p.repoAt = string(p.repo), string(p.registryID), ref
+	case string(p.repo) != p.inv.Repository:
+		first, repo := p.inv.Repository, string(p.repo)
 		p.failFunc("repositoryName", func() string {
 			return fmt.Sprintf("images from more than one repository: %q (%s) and %q", first, p.where(p.repoAt), repo)
 		})
-	case string(registry) != p.registry:
-		first, registry := p.registry, string(registry)
+	case string(p.registryID) != p.registry:
+		first, registry := p.registry, string(p.registryID)
 		p.failFunc("registryId", func() string {
 			return fmt.Sprintf("images from more than one registry: %q (%s) and %q", first, p.where(p.repoAt), registry)
 		})
 	}
-	if img.Digest != "" {
-		if prev, ok := p.seen[img.Digest]; ok {
-			digest := img.Digest
+	if hasDigest {
+		h := t.hashOf(int32(i))
+		if prev, ok := t.byDigest.find(h, func(j int32) bool { return t.sameDigest(int(j), i) }); ok {
 			p.failFunc("imageDigest", func() string {
-				return fmt.Sprintf("duplicate digest %s (also at %s)", digest, p.where(prev))
+				return fmt.Sprintf("duplicate digest %s (also at %s)", t.digest(i), p.where(p.refOf(prev)))
 			})
 		} else {
-			p.seen[img.Digest] = ref
+			t.byDigest.insert(h, int32(i), t.hashOf)
 		}
 	}
 	p.checkTags(i)
 	return nil
 }
 
-// checkTags checks the tags of inv.Images[i], the image just read: each must be valid, on no
+// kind returns the position of k in the table's kinds, adding it if new. There are a few
+// (an image, an index, a signature, in a status or two), so the last ones looked for are
+// looked at first; the strings are interned, so equal ones are compared by pointer.
+func (p *describeParser) kind(k kind) uint32 {
+	for _, n := range p.recent {
+		if p.t.kinds[n] == k {
+			return n
+		}
+	}
+	n, ok := p.kinds[k]
+	if !ok {
+		if p.kinds == nil {
+			p.kinds = make(map[kind]uint32)
+		}
+		n = uint32(len(p.t.kinds))
+		p.t.kinds = append(p.t.kinds, k)
+		p.kinds[k] = n
+	}
+	if len(p.recent) < 4 {
+		p.recent = append(p.recent, 0)
+	}
+	copy(p.recent[1:], p.recent)
+	p.recent[0] = n
+	return n
+}
+
+// checkTags checks the tags of image i, the image just read: each must be valid, on no
 // other image, and listed once. Two images with one tag cannot both be what it names, and a
 // plan that took either would keep or delete the wrong one.
 func (p *describeParser) checkTags(i int) {
-	img := &p.inv.Images[i]
-	for k, tag := range img.Tags {
+	t := p.t
+	tags := t.tagsOf(i)
+	start := int(t.rec(i).tagEnd) - len(tags)
+	hashTag := func(n int32) uint64 { return maphash.String(t.seed, t.tags[n]) }
+	for k, tag := range tags {
 		if p.err != nil {
 			return // nothing more would be reported
 		}
@@ -414,17 +518,18 @@ func (p *describeParser) checkTags(i int) {
 			p.fail("imageTags"+index(k), "%v", err)
 			return
 		}
-		size := len(p.tagged)
-		if p.tagged[tag] = struct{}{}; len(p.tagged) > size {
-			continue // a new tag, found with one map operation
+		h := hashTag(int32(start + k))
+		prev, ok := p.tagged.find(h, func(n int32) bool { return t.tags[n] == tag })
+		if !ok {
+			p.tagged.insert(h, int32(start+k), hashTag)
+			continue
 		}
-		if prev := taggedBefore(p.inv.Images, i, tag); prev < 0 {
-			first := slices.Index(img.Tags, tag)
+		if other := t.imageOfTag(prev); other == i {
+			first := slices.Index(tags, tag)
 			p.fail("imageTags"+index(k), "duplicate tag %q (also at imageTags%s)", tag, index(first))
 		} else {
-			other, digest := p.inv.Images[prev].Digest, img.Digest
 			p.failFunc("imageTags"+index(k), func() string {
-				return fmt.Sprintf("tag %q on two images: %s (%s) and %s", tag, other, p.where(p.refOf(prev)), digest)
+				return fmt.Sprintf("tag %q on two images: %s (%s) and %s", tag, t.digest(other), p.where(p.refOf(other)), t.digest(i))
 			})
 		}
 	}
@@ -447,6 +552,23 @@ const (
 	fieldSubjectManifestDigest
 	fieldImageStatus
 )
+
+// fieldNames spells the members, by number: a key read with escapes is spelt the same.
+var fieldNames = [...]string{
+	fieldRegistryID:             "registryId",
+	fieldRepositoryName:         "repositoryName",
+	fieldImageDigest:            "imageDigest",
+	fieldImageTags:              "imageTags",
+	fieldImageSizeInBytes:       "imageSizeInBytes",
+	fieldImagePushedAt:          "imagePushedAt",
+	fieldLastRecordedPullTime:   "lastRecordedPullTime",
+	fieldLastArchivedAt:         "lastArchivedAt",
+	fieldLastActivatedAt:        "lastActivatedAt",
+	fieldImageManifestMediaType: "imageManifestMediaType",
+	fieldArtifactMediaType:      "artifactMediaType",
+	fieldSubjectManifestDigest:  "subjectManifestDigest",
+	fieldImageStatus:            "imageStatus",
+}
 
 func detailField(key []byte) int {
 	switch string(key) {
@@ -487,79 +609,62 @@ func (p *describeParser) newKey(seen *keySet, m int, key []byte) bool {
 	if m != fieldIgnored {
 		return seen.add(m)
 	}
-	for _, k := range p.others {
-		if bytes.Equal(k, key) {
-			return false
-		}
+	if slices.Contains(p.others, string(key)) {
+		return false
 	}
-	p.others = append(p.others, key)
+	p.others = append(p.others, string(key))
 	return true
 }
 
-// digestField reads a digest, or null. An invalid digest is recorded as an error in the detail.
-func (p *describeParser) digestField(key []byte) (string, error) {
-	b, err := p.stringField(key)
-	if len(b) == 0 {
-		return "", err
-	}
-	d := string(b)
-	if derr := ValidDigest(d); derr != nil {
-		p.fail(string(key), "%v", derr)
-	}
-	return d, err
-}
-
-// stringField reads a string or null. Another type is recorded as an error in the detail.
-func (p *describeParser) stringField(key []byte) ([]byte, error) {
+// stringField reads a string or null, the value of member m. Another type is recorded as an
+// error in the detail. The bytes are valid until the lexer reads on.
+func (p *describeParser) stringField(m int) ([]byte, error) {
 	switch p.peek() {
 	case '"':
 		return p.str()
 	case 'n':
 		return nil, p.literal("null")
 	}
-	p.fail(string(key), "want a string")
+	p.fail(fieldNames[m], "want a string")
 	return nil, p.skipValue()
 }
 
-// tagsField reads an array of strings or null.
-func (p *describeParser) tagsField(key []byte) ([]string, error) {
+// tagsField reads an array of strings or null, member m, appending the strings to the
+// table's tags.
+func (p *describeParser) tagsField(m int) error {
 	switch p.peek() {
 	case 'n':
-		return nil, p.literal("null")
+		return p.literal("null")
 	case '[':
 	default:
-		p.fail(string(key), "want an array of strings")
-		return nil, p.skipValue()
+		p.fail(fieldNames[m], "want an array of strings")
+		return p.skipValue()
 	}
-	start := len(p.tags)
 	more, err := p.beginArray()
 	for ; more; more, err = p.nextElement() {
 		if p.peek() != '"' {
-			p.fail(string(key), "want an array of strings")
+			p.fail(fieldNames[m], "want an array of strings")
 			if err := p.skipValue(); err != nil {
-				return nil, err
+				return err
 			}
 			continue
 		}
 		tag, err := p.str()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		p.tags = append(p.tags, string(tag))
+		p.t.tags = append(p.t.tags, string(tag))
 	}
-	if err != nil || len(p.tags) == start {
-		return nil, err
-	}
-	return p.tags[start:len(p.tags):len(p.tags)], nil
+	return err
 }
 
-// sizeField reads a non-negative integer or null.
-func (p *describeParser) sizeField(key []byte) (int64, error) {
+// sizeField reads a non-negative integer or null, member m.
+func (p *describeParser) sizeField(m int) (int64, error) {
 	if p.peek() == 'n' {
 		return 0, p.literal("null")
 	}
 	if c := p.peek(); c != '-' && (c < '0' || c > '9') {
-		p.fail(string(key), "want a number of bytes")
+		p.fail(fieldNames[m], "want a number of bytes")
 		return 0, p.skipValue()
 	}
 	b, err := p.number()
@@ -568,15 +673,17 @@ func (p *describeParser) sizeField(key []byte) (int64, error) {
 	}
 	n, serr := parseSize(b)
 	if serr != nil {
-		p.fail(string(key), "%v", serr)
+		p.fail(fieldNames[m], "%v", serr)
 	}
 	return n, nil
 }
 
-// timeField reads an RFC 3339 string, a number of seconds since the epoch, or null.
-func (p *describeParser) timeField(key []byte) (time.Time, error) {
+// timeField reads an RFC 3339 string, a number of seconds since the epoch, or null: member m.
+func (p *describeParser) timeField(m int) (time.Time, error) {
 	c := p.peek()
-	start := p.pos
+	start := p.offset()
+	// The value is kept in the window, to quote it if it does not parse.
+	defer p.resetMark(p.setMark(start))
 	var t time.Time
 	ok := true
 	switch {
@@ -601,9 +708,35 @@ func (p *describeParser) timeField(key []byte) (time.Time, error) {
 		ok = false
 	}
 	if !ok {
-		p.fail(string(key), "cannot parse %s as a time (want RFC 3339 or epoch seconds)", abbreviate(p.data[start:p.pos]))
+		p.fail(fieldNames[m], "cannot parse %s as a time (want RFC 3339 or epoch seconds)", abbreviate(p.since(start)))
 	}
 	return t, nil
+}
+
+// stamp returns how a record holds t, time which of image i: Unix nanoseconds, or noTime,
+// or farAway with t kept in farTimes.
+func (t *Table) stamp(i int, which uint8, at time.Time) int64 {
+	if at.IsZero() {
+		return noTime
+	}
+	if n := at.UnixNano(); n > farAway && time.Unix(0, n).Equal(at) {
+		return n
+	}
+	if t.farTimes == nil {
+		t.farTimes = make(map[farTime]time.Time)
+	}
+	t.farTimes[farTime{int32(i), which}] = at
+	return farAway
+}
+
+// sameDigest reports whether images i and j have the same digest.
+func (t *Table) sameDigest(i, j int) bool {
+	di, oi := t.odd.get(i)
+	dj, oj := t.odd.get(j)
+	if oi || oj {
+		return oi && oj && di == dj
+	}
+	return t.rec(i).digest == t.rec(j).digest
 }
 
 // interner shares the memory of strings that repeat across images (media types, statuses).
@@ -649,11 +782,6 @@ func parseStatus(s string) (Status, error) {
 	return "", fmt.Errorf("unknown status %q (want ACTIVE, ARCHIVED or ACTIVATING)", s)
 }
 
-// describeOutput is describe-images' response, as WriteDescribeImages prints it.
-type describeOutput struct {
-	ImageDetails []imageDetailOutput `json:"imageDetails"`
-}
-
 // imageDetailOutput is an element of describe-images' imageDetails, spelt as the ECR API
 // spells it, with times preformatted the way the AWS CLI prints them.
 type imageDetailOutput struct {
@@ -674,19 +802,20 @@ type imageDetailOutput struct {
 
 // WriteDescribeImages writes inv as `aws ecr describe-images` prints it: one response object,
 // indented by four spaces, with ISO 8601 times in UTC. The output is deterministic: images are
-// sorted by digest and their tags sorted.
+// sorted by digest and their tags sorted. It is written image by image, never whole.
 //
 // What describe-images does not carry is left out: index children, blobs and labels. An index
 // whose SizeBytes is zero is given the size of its largest child in inv, as ECR reports it.
 // An ECR repository name ("<account>.dkr.ecr.<region>.amazonaws.com/<name>") is split into
 // registryId and repositoryName; any other is printed whole as repositoryName.
 func WriteDescribeImages(w io.Writer, inv *Inventory) error {
+	inv = inv.Expanded()
 	registry, name := splitECR(inv.Repository)
 	size := make(map[string]int64, len(inv.Images))
 	for n := range inv.Images {
 		size[inv.Images[n].Digest] = inv.Images[n].SizeBytes
 	}
-	out := describeOutput{ImageDetails: make([]imageDetailOutput, len(inv.Images))}
+	order := make([]int, len(inv.Images))
 	for n := range inv.Images {
 		img := &inv.Images[n]
 		if img.Digest == "" {
@@ -695,6 +824,27 @@ func WriteDescribeImages(w io.Writer, inv *Inventory) error {
 		if _, err := parseStatus(string(img.Status)); err != nil {
 			return fmt.Errorf("image %s: %w", img.Digest, err)
 		}
+		order[n] = n
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(inv.Images[a].Digest, inv.Images[b].Digest) })
+	for n := 1; n < len(order); n++ {
+		if d := inv.Images[order[n]].Digest; d == inv.Images[order[n-1]].Digest {
+			return fmt.Errorf("image %s: duplicate digest", d)
+		}
+	}
+	// Each detail is encoded as encoding/json would encode it inside the whole response.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("        ", "    ")
+	enc.SetEscapeHTML(false)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if len(order) == 0 {
+		bw.WriteString("{\n    \"imageDetails\": []\n}\n")
+	} else {
+		bw.WriteString("{\n    \"imageDetails\": [\n")
+	}
+	for k, n := range order {
+		img := &inv.Images[n]
 		d := imageDetailOutput{
 			RegistryID:             registry,
 			RepositoryName:         name,
@@ -723,20 +873,19 @@ func WriteDescribeImages(w io.Writer, inv *Inventory) error {
 				d.ImageSizeInBytes = max(d.ImageSizeInBytes, size[c.Digest])
 			}
 		}
-		out.ImageDetails[n] = d
-	}
-	sort.Slice(out.ImageDetails, func(i, j int) bool {
-		return out.ImageDetails[i].ImageDigest < out.ImageDetails[j].ImageDigest
-	})
-	for n := 1; n < len(out.ImageDetails); n++ {
-		if d := out.ImageDetails[n].ImageDigest; d == out.ImageDetails[n-1].ImageDigest {
-			return fmt.Errorf("image %s: duplicate digest", d)
+		buf.Reset()
+		if err := enc.Encode(d); err != nil {
+			return fmt.Errorf("writing describe-images output: %w", err)
+		}
+		bw.WriteString("        ")
+		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		if k < len(order)-1 {
+			bw.WriteString(",\n")
+		} else {
+			bw.WriteString("\n    ]\n}\n")
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "    ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil {
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing describe-images output: %w", err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package inventory_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 	"testing"
@@ -636,26 +637,39 @@ func TestWriteDescribeImagesErrors(t *testing.T) {
 	}
 }
 
-// describeImages100k is a describe-images response of 100,000 images, about 50 MB.
-var describeImages100k = func() []byte {
+// describeImages returns a describe-images response of n synthetic images: about 50 MB
+// for 100,000.
+func describeImages(b *testing.B, n int) []byte {
+	b.Helper()
 	var buf bytes.Buffer
-	if err := inventory.WriteDescribeImages(&buf, synth.Large(100_000, 1, time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))); err != nil {
-		panic(err)
+	if err := inventory.WriteDescribeImages(&buf, synth.Large(n, 1, time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))); err != nil {
+		b.Fatal(err)
 	}
 	return buf.Bytes()
 }
 
-func BenchmarkReadDescribeImages100k(b *testing.B) {
-	data := describeImages100k()
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		inv, err := inventory.ReadDescribeImages(bytes.NewReader(data))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(inv.Images) != 100_000 {
-			b.Fatalf("ReadDescribeImages() read %d images, want 100000", len(inv.Images))
+// BenchmarkReadDescribeImages reads describe-images output of 100,000 and 1,000,000 images:
+// into a compact inventory (ReadCompact, what plan --images does), and into Images.
+func BenchmarkReadDescribeImages(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		data := describeImages(b, n)
+		for _, read := range []struct {
+			name string
+			read func(io.Reader) (*inventory.Inventory, error)
+		}{{"compact", inventory.ReadCompact}, {"images", inventory.ReadDescribeImages}} {
+			b.Run(fmt.Sprintf("%dk/%s", n/1000, read.name), func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				b.ReportAllocs()
+				for b.Loop() {
+					inv, err := read.read(bytes.NewReader(data))
+					if err != nil {
+						b.Fatal(err)
+					}
+					if inv.Len() != n {
+						b.Fatalf("read %d images, want %d", inv.Len(), n)
+					}
+				}
+			})
 		}
 	}
 }

@@ -4,14 +4,21 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"slices"
+	"strings"
 	"testing"
+	"testing/iotest"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
 // FuzzRead feeds arbitrary bytes to the format-sniffing reader. It must never panic; anything
 // it accepts must hold only valid digests, tags and sizes, no digest twice and no tag on two
-// images, and must survive a snapshot round trip unchanged.
+// images, and must survive a snapshot round trip unchanged. Read a byte at a time, through
+// a window refilled at every byte, the input must read the same; read compact, its images
+// must be the same through List and its graph.
 func FuzzRead(f *testing.F) {
 	a, b := digestA, digestB
 	// Accepted shapes.
@@ -35,10 +42,22 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		inv, err := inventory.Read(bytes.NewReader(data))
+		slow, slowErr := inventory.Read(iotest.OneByteReader(bytes.NewReader(data)))
+		if (err == nil) != (slowErr == nil) || err != nil && err.Error() != slowErr.Error() {
+			t.Fatalf("Read() = %v, but a byte at a time %v", err, slowErr)
+		}
 		if err != nil {
 			return
 		}
+		if diff := cmp.Diff(inv, slow); diff != "" {
+			t.Fatalf("Read() a byte at a time differs (-whole +bytes):\n%s", diff)
+		}
 		checkAccepted(t, inv)
+		compact, err := inventory.ReadCompact(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("ReadCompact() = %v, but Read() accepted the input", err)
+		}
+		checkList(t, inv.Images, compact.List())
 		var buf bytes.Buffer
 		if err := inventory.WriteSnapshot(&buf, inv); err != nil {
 			t.Fatalf("WriteSnapshot() = %v for an inventory Read accepted", err)
@@ -58,6 +77,35 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("snapshot round trip is not stable:\n%s\n---\n%s", buf.Bytes(), buf2.Bytes())
 		}
 	})
+}
+
+// checkList checks that l reads as images, and that its graph finds each by digest.
+func checkList(t *testing.T, images []inventory.Image, l inventory.List) {
+	t.Helper()
+	if l.Len() != len(images) {
+		t.Fatalf("List has %d images, want %d", l.Len(), len(images))
+	}
+	g := l.Graph()
+	for i := range images {
+		if diff := cmp.Diff(images[i], l.Image(i)); diff != "" {
+			t.Fatalf("List.Image(%d) differs (-Read +compact):\n%s", i, diff)
+		}
+		img := &images[i]
+		if l.Digest(i) != img.Digest || string(l.AppendDigest(nil, i)) != img.Digest || !slices.Equal(l.Tags(i), img.Tags) ||
+			l.MediaType(i) != img.MediaType || l.ImageStatus(i) != img.ImageStatus() || l.SizeBytes(i) != img.SizeBytes ||
+			l.Subject(i) != img.Subject || !l.PushedAt(i).Equal(img.PushedAt) || !l.LastPulledAt(i).Equal(img.LastPulledAt) ||
+			!l.LastArchivedAt(i).Equal(img.LastArchivedAt) || !l.LastActivatedAt(i).Equal(img.LastActivatedAt) {
+			t.Fatalf("List differs from image %d, %+v", i, *img)
+		}
+		if j, ok := g.Index(img.Digest); !ok || j != i {
+			t.Fatalf("Graph.Index(%s) = %d, %t, want %d", img.Digest, j, ok, i)
+		}
+		for j := range images {
+			if got, want := l.CompareDigests(i, j), strings.Compare(img.Digest, images[j].Digest); got != want {
+				t.Fatalf("CompareDigests(%d, %d) = %d, want %d", i, j, got, want)
+			}
+		}
+	}
 }
 
 // checkAccepted checks what the readers promise of an inventory they accept.

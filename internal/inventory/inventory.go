@@ -36,7 +36,12 @@ type Inventory struct {
 	Repository string
 	// CapturedAt is when the inventory was taken; zero when unknown.
 	CapturedAt time.Time
-	Images     []Image
+	// Images lists the images; it is nil in a compact inventory, whose images are in Table.
+	Images []Image
+	// Table holds the images of a compact inventory instead of Images: ReadCompact reads
+	// describe-images output into one, in a fifth of the memory. Code that reads Images of
+	// an inventory that may be compact asks for Expanded first; List reads either form.
+	Table *Table
 	// Notes say what the source could not see, e.g. untagged manifests that a generic
 	// registry cannot list.
 	Notes []string
@@ -45,6 +50,30 @@ type Inventory struct {
 	// may depend on them: an inventory with any is incomplete, and nothing may be deleted
 	// on its account.
 	Unreadable []Unreadable
+}
+
+// Len returns the number of images, in either form.
+func (inv *Inventory) Len() int {
+	if inv.Table != nil {
+		return inv.Table.Len()
+	}
+	return len(inv.Images)
+}
+
+// Expanded returns inv if it is not compact, and otherwise an ordinary copy of it: Images
+// filled from Table, which it leaves out. inv is not changed.
+func (inv *Inventory) Expanded() *Inventory {
+	t := inv.Table
+	if t == nil {
+		return inv
+	}
+	out := *inv
+	out.Images = make([]Image, t.Len())
+	for i := range out.Images {
+		out.Images[i] = t.image(i)
+	}
+	out.Table = nil
+	return &out
 }
 
 // Unreadable is a manifest the registry says exists (a tag points at it, or a HEAD of it

@@ -25,27 +25,59 @@ const (
 // object whose kind is "shipshape.snapshot") or the output of `aws ecr describe-images` in
 // any of the shapes ReadDescribeImages accepts.
 func Read(r io.Reader) (*Inventory, error) {
-	data, err := readAll(r)
+	inv, err := ReadCompact(r)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkEncoding(data); err != nil {
-		return nil, err
-	}
-	if skipSpace(data, 0) == len(data) {
-		return nil, errors.New("empty input")
-	}
-	if looksLikeSnapshot(data) {
-		return readSnapshot(data)
-	}
-	return readDescribeImages(data)
+	return inv.Expanded(), nil
 }
 
-// looksLikeSnapshot reports whether data is a JSON object with snapshot fields rather than a
-// describe-images response. It reads member names only until one decides (kind comes first
-// in snapshots, imageDetails in describe-images output), so it does not read the images.
-func looksLikeSnapshot(data []byte) bool {
-	l := &lexer{data: data, pos: skipSpace(data, 0)}
+// ReadCompact reads an inventory as Read does, but describe-images output into a compact
+// inventory (see Table), streamed: neither the input nor an Image per image is ever held,
+// so that a million images take some 80 MB rather than a gigabyte. A snapshot, whose
+// layers and index children a Table does not hold, is read whole into Images, as Read
+// reads it.
+func ReadCompact(r io.Reader) (*Inventory, error) {
+	l := newStreamLexer(r)
+	// The window keeps the input from its start until the format is known: a snapshot is
+	// read from memory, whole.
+	l.setMark(0)
+	if l.in.err != nil && len(l.data) == 0 {
+		return nil, fmt.Errorf("reading input: %w", l.in.err)
+	}
+	if err := checkEncoding(l.data); err != nil {
+		return nil, err
+	}
+	if l.space(); l.pos == len(l.data) {
+		if l.in.err != nil {
+			return nil, fmt.Errorf("reading input: %w", l.in.err)
+		}
+		return nil, errors.New("empty input")
+	}
+	if l.looksLikeSnapshot() {
+		// The window holds the input from its start: looksLikeSnapshot kept it.
+		if l.in.err != nil {
+			return nil, fmt.Errorf("reading input: %w", l.in.err)
+		}
+		data := l.data
+		if !l.in.eof {
+			var err error
+			if data, err = readOn(l.data, l.in.r); err != nil {
+				return nil, err
+			}
+		}
+		return readSnapshot(data)
+	}
+	return readDescribeImages(l)
+}
+
+// looksLikeSnapshot reports whether the input is a JSON object with snapshot fields rather
+// than a describe-images response. It reads member names only until one decides (kind comes
+// first in snapshots, imageDetails in describe-images output), so it does not read the
+// images. The window must hold the input from its start, under a mark; it leaves the lexer
+// there, and the mark set if it returns true.
+func (l *lexer) looksLikeSnapshot() bool {
+	defer l.seek(0)
 	more, err := l.beginObject()
 	for ; more && err == nil; more, err = l.nextMember() {
 		key, err := l.key()
@@ -54,14 +86,16 @@ func looksLikeSnapshot(data []byte) bool {
 		}
 		switch string(key) {
 		case "imageDetails", "nextToken":
+			l.resetMark(-1)
 			return false
 		case "kind", "version", "images", "repository", "capturedAt", "notes":
 			return true
 		}
 		if err := l.skipValue(); err != nil {
-			return false
+			break
 		}
 	}
+	l.resetMark(-1)
 	return false
 }
 

@@ -3,8 +3,8 @@ package inventory
 import "math"
 
 // Storage accounts storage the way a registry stores it: each blob once per repository,
-// however many images reference it. Images are addressed by their position in the slice
-// the Storage was built from. Blobs are numbered once, so that the sums are plain array
+// however many images reference it. Images are addressed by their position in the slice (or
+// List) the Storage was built from. Blobs are numbered once, so that the sums are plain array
 // walks.
 //
 // Sums saturate at math.MaxInt64 rather than wrap around, and negative sizes (which the
@@ -13,15 +13,27 @@ import "math"
 type Storage struct {
 	size  []int64 // blob → size
 	refs  []int32 // blob → number of images that reference it
-	first []int32 // image i's blobs are blobs[first[i]:first[i+1]]
+	first []int32 // image i's blobs are blobs[first[i]:first[i+1]]; nil when none has any
 	blobs []int32
 	// own is the size of images with no known blobs (describe-images input): their own
-	// size figure, except for indexes, whose figure repeats their largest child's.
-	own []int64
+	// size figure, except for indexes, whose figure repeats their largest child's. A
+	// Table's images have no blobs: their own sizes are read from it.
+	own   []int64
+	table *Table
 }
 
 // NewStorage numbers the blobs of images.
 func NewStorage(images []Image) *Storage {
+	return ListOf(images).Storage()
+}
+
+// Storage numbers the blobs of the images of l. A Table knows no blobs: its images count
+// their own size figures.
+func (l List) Storage() *Storage {
+	if l.table != nil {
+		return &Storage{table: l.table}
+	}
+	images := l.images
 	s := &Storage{first: make([]int32, len(images)+1), own: make([]int64, len(images))}
 	ids := make(map[string]int32)
 	for i := range images {
@@ -66,10 +78,29 @@ func (s *Storage) Total() int64 {
 	for _, v := range s.size {
 		n = AddSize(n, v)
 	}
-	for _, v := range s.own {
-		n = AddSize(n, v)
+	for i := range s.images() {
+		n = AddSize(n, s.ownSize(i))
 	}
 	return n
+}
+
+// images returns the number of images.
+func (s *Storage) images() int {
+	if s.table != nil {
+		return s.table.Len()
+	}
+	return len(s.own)
+}
+
+// ownSize returns the own size of image i.
+func (s *Storage) ownSize(i int) int64 {
+	if t := s.table; t != nil {
+		if (List{table: t}).IsIndex(i) {
+			return 0
+		}
+		return max(t.rec(i).size, 0)
+	}
+	return s.own[i]
 }
 
 // Only sums the blobs that marked images alone reference (what removing them frees), and
@@ -81,8 +112,8 @@ func (s *Storage) Only(marked []bool) int64 {
 		if !m {
 			continue
 		}
-		n = AddSize(n, s.own[i])
-		for _, b := range s.blobs[s.first[i]:s.first[i+1]] {
+		n = AddSize(n, s.ownSize(i))
+		for _, b := range s.blobsOf(i) {
 			hits[b]++
 			if hits[b] == s.refs[b] {
 				n = AddSize(n, s.size[b])
@@ -100,8 +131,8 @@ func (s *Storage) Of(marked []bool) int64 {
 		if !m {
 			continue
 		}
-		n = AddSize(n, s.own[i])
-		for _, b := range s.blobs[s.first[i]:s.first[i+1]] {
+		n = AddSize(n, s.ownSize(i))
+		for _, b := range s.blobsOf(i) {
 			if !seen[b] {
 				seen[b] = true
 				n = AddSize(n, s.size[b])
@@ -109,6 +140,14 @@ func (s *Storage) Of(marked []bool) int64 {
 		}
 	}
 	return n
+}
+
+// blobsOf returns the blobs of image i.
+func (s *Storage) blobsOf(i int) []int32 {
+	if s.first == nil {
+		return nil
+	}
+	return s.blobs[s.first[i]:s.first[i+1]]
 }
 
 // AddSize returns a+b, saturated at the bounds of int64 rather than wrapped around: a sum

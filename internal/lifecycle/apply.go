@@ -39,6 +39,10 @@ type ApplyRequest struct {
 	Force bool
 	// BatchSize and Concurrency tune the run; 0 means the target's and apply's defaults.
 	BatchSize, Concurrency int
+	// RecheckInterval bounds how long ago every tag may have been resolved when a batch is
+	// deleted (apply.Options.RecheckInterval): 0 means apply's default, a negative value
+	// resolves every tag before every batch.
+	RecheckInterval time.Duration
 	// AWS is the account the ecs and lambda in-use sources use.
 	AWS ecr.Account
 	// Log receives what people should know on the way: a resumed or replaced journal,
@@ -172,6 +176,7 @@ func Apply(ctx context.Context, req ApplyRequest) (*ApplyOutcome, error) {
 	out.Result, err = apply.Run(ctx, t.Reg, t.Repo, inv, pl, apply.Options{
 		JournalPath: journal, Host: t.Host, PlanDigest: digest,
 		Concurrency: min(concurrency, apply.DefaultConcurrency), BatchSize: batch, Progress: report,
+		RecheckInterval: req.RecheckInterval,
 	})
 	return out, err
 }

@@ -494,9 +494,28 @@ func TestInUse(t *testing.T) {
 
 // TestApplyReportsToTheTargetsProgress proves that, with no Progress of its own, an apply
 // reports to the Reporter the target was opened with: the inventory's phases, then the
-// re-check, in which the backend counts the tags it checks, and the deletions.
+// re-check, in which the backend counts the tags it resolves, and the deletions.
 func TestApplyReportsToTheTargetsProgress(t *testing.T) {
 	t.Parallel()
+	for _, tt := range []struct {
+		name     string
+		interval time.Duration
+		// rechecked: the tags the re-check resolves.
+		rechecked int
+	}{
+		// The tags of the batch's targets (3), not the kept one.
+		{"default interval", 0, 3},
+		// Every tag.
+		{"every time", -1, 4},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			testApplyReportsToTheTargetsProgress(t, tt.interval, tt.rechecked)
+		})
+	}
+}
+
+func testApplyReportsToTheTargetsProgress(t *testing.T, interval time.Duration, rechecked int) {
 	host := registrytest.NewInProcess(t)
 	pushShaImages(t, host, "team/app", 4)
 	ref := host + "/team/app"
@@ -506,7 +525,7 @@ func TestApplyReportsToTheTargetsProgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := lifecycle.ApplyRequest{Target: target, Inputs: in, Policy: mustLoad(t, keepNewestBuild),
+	req := lifecycle.ApplyRequest{Target: target, Inputs: in, Policy: mustLoad(t, keepNewestBuild), RecheckInterval: interval,
 		Journal: filepath.Join(t.TempDir(), "journal.jsonl"), Confirm: func(*lifecycle.Proposal) bool { return true }}
 	out, err := lifecycle.Apply(context.Background(), req)
 	if err != nil || out.Result == nil || out.Result.Deleted != 3 {
@@ -516,7 +535,7 @@ func TestApplyReportsToTheTargetsProgress(t *testing.T) {
 		{Name: "tags", Done: 4, Ended: true},
 		{Name: "manifests", StartTotal: 4, Done: 4, Total: 4, Ended: true},
 		{Name: "images", Done: 4, Total: 4, Ended: true},
-		{Name: "re-check", Done: 4, Total: 4, Ended: true},
+		{Name: "re-check", Done: rechecked, Total: rechecked, Ended: true},
 		{Name: "delete", StartTotal: 3, Done: 3, Total: 3, Ended: true},
 	}
 	if diff := cmp.Diff(want, rec.Phases()); diff != "" {

@@ -100,7 +100,7 @@ func auditRead(ctx context.Context, req AuditRequest) []audit.Report {
 				}
 			}
 		}
-		reports[i] = audit.Audit(r.Inventory, o)
+		reports[i] = audit.Audit(r.Inventory.Expanded(), o)
 	}
 	return reports
 }

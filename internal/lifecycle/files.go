@@ -31,11 +31,12 @@ func ReadInput(stdin io.Reader, name string) ([]byte, error) {
 }
 
 // ReadInventory reads images from the file name (describe-images JSON or a snapshot), or
-// from stdin for "-". A file is handed to the reader as it is, so that it can size one
-// buffer from the file's length.
+// from stdin for "-". Describe-images output is streamed into a compact inventory (see
+// inventory.ReadCompact), which plan.Build plans as it is; code that reads its Images asks
+// for Expanded first.
 func ReadInventory(stdin io.Reader, name string) (*inventory.Inventory, error) {
 	if name == "-" {
-		inv, err := inventory.Read(stdin)
+		inv, err := inventory.ReadCompact(stdin)
 		if err != nil {
 			return nil, fmt.Errorf("standard input: %w", err)
 		}
@@ -46,7 +47,7 @@ func ReadInventory(stdin io.Reader, name string) (*inventory.Inventory, error) {
 		return nil, fmt.Errorf("reading %s: %w", name, pathCause(err))
 	}
 	defer f.Close()
-	inv, err := inventory.Read(f)
+	inv, err := inventory.ReadCompact(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -42,7 +42,7 @@ func ListInUse(ctx context.Context, specs []inuse.Spec, acct ecr.Account) Runnin
 // the uses run, in safety.InUse, and returns the problems that make the list incomplete for
 // this repository: failed sources, and uses that may name it but could not be resolved.
 func (r Running) Protect(host, repo string, inv *inventory.Inventory, safety *plan.Safety) []string {
-	p := inuse.Protect(r.Uses, host, repo, inv)
+	p := inuse.Protect(r.Uses, host, repo, inv.Expanded())
 	safety.InUse = p.Digests
 	return append(slices.Clone(r.Failures), p.Problems...)
 }

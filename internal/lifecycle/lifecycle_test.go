@@ -187,8 +187,8 @@ func TestPlanAndAuditAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(inv.Images) != 1183 {
-		t.Fatalf("%s holds %d images, want 1183", exampleInventory, len(inv.Images))
+	if inv.Len() != 1183 {
+		t.Fatalf("%s holds %d images, want 1183", exampleInventory, inv.Len())
 	}
 	files, err := filepath.Glob(filepath.Join(examplePolicies, "*.json"))
 	if err != nil || len(files) == 0 {
@@ -243,7 +243,7 @@ func TestPlanAndAuditAgree(t *testing.T) {
 		if want := [4]any{1183, 872, int64(6_880_840_470), 1.60}; got != want {
 			t.Errorf("keep-streams plan: images, expire, reclaimed bytes, savings = %v, want %v", got, want)
 		}
-		for _, it := range out.Plan.Images {
+		for _, it := range out.Plan.Items() {
 			for _, tag := range it.Tags {
 				if strings.HasPrefix(tag, "pr-") && it.Action != policy.Keep {
 					t.Errorf("%s tagged %s: %s, want keep (protected by shipshape.yaml)", it.Digest, tag, it.Action)

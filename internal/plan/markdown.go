@@ -59,16 +59,17 @@ func WriteMarkdown(w io.Writer, p *Plan, view View) error {
 	}
 	m.preview(p.ECRPreview)
 	m.rules(p.Rules)
-	changes, kept := countChanges(p.Images)
+	items := p.Items()
+	changes, kept := countChanges(items)
 	held := 0
 	if view.ShowKept && kept > 0 {
-		held = keptBytes(p.Images, kept, m.left/4)
+		held = keptBytes(items, kept, m.left/4)
 	}
 	m.left -= held
-	m.changes(p.Images, changes)
+	m.changes(items, changes)
 	m.left += held
 	if view.ShowKept {
-		m.kept(p.Images, kept)
+		m.kept(items, kept)
 	}
 	return m.w.Err
 }

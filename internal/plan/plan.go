@@ -47,6 +47,9 @@ type Plan struct {
 	Refusal string `json:"refusal,omitempty"`
 	// ECRPreview, when set, compares ECR's own preview of the policy with shipshape's.
 	ECRPreview *Comparison `json:"ecrPreview,omitempty"`
+
+	// items writes the items of a plan whose Images is nil: see Build.
+	items *items
 }
 
 // Summary counts the plan's decisions and what they reclaim.
@@ -95,90 +98,147 @@ type Item struct {
 // untagged child of an expired index that no kept index references goes with the index
 // (ECR would remove it in a later run, once the index is gone and a rule selects it), and
 // referrers go with their subject. The items are ordered newest first, then by digest.
+//
+// The plan of a compact inventory (see inventory.ReadCompact) is compact too: its Images is
+// nil, and its items are written from the inventory when the plan is written, so that a
+// plan of a million images takes little more memory than its inventory. Items returns them.
 func Build(p *policy.Policy, inv *inventory.Inventory, now time.Time, opts Options) *Plan {
 	price := opts.PricePerGBMonth
 	if price == 0 {
 		price = DefaultPricePerGBMonth
 	}
-	images := inv.Images
-	g := inventory.NewGraph(images)
-	res := policy.EvaluateGraph(p, images, g, now)
-	decisions := res.Decisions
-	protected := opts.Safety.protect(images, g, now)
+	l := inv.List()
+	g := l.Graph()
+	ev := policy.EvaluateList(p, l, g, now)
+	ds := evaluated(ev)
+	protected := opts.Safety.protect(l, g, now)
 	for i, why := range protected {
-		d := &decisions[i]
-		if d.Action == policy.Keep {
-			d.Reason = why + "; " + d.Reason
+		if ds.action(i) == policy.Keep {
+			ds.reasons[i] = why + "; " + ds.reason(i)
 			continue
 		}
-		*d = policy.Decision{Digest: d.Digest, Action: policy.Keep, Cause: d.Cause,
-			Reason: why + "; rule " + strconv.Itoa(d.RulePriority) + " would otherwise " + verb(d.Action) + " it"}
+		ds.set(i, policy.Keep, 0, ds.cause(i),
+			why+"; rule "+strconv.Itoa(ds.rule(i))+" would otherwise "+verb(ds.action(i))+" it")
 	}
-	closeOver(images, g, decisions, protected)
-	hold(images, g, decisions)
+	closeOver(l, g, ds, protected)
+	hold(l, g, ds)
 
-	rules := make([]Rule, len(res.Rules))
-	for i, r := range res.Rules {
+	results := ev.Rules()
+	rules := make([]Rule, len(results))
+	for i, r := range results {
 		rules[i] = Rule{r.RulePriority, r.Description, r.Summary, r.Identified, r.Selected, r.Acted, r.Blocked}
 	}
-	return assemble(inv, decisions, rules, now, price, opts.Safety)
+	return assemble(inv, ds, rules, now, price, opts.Safety)
+}
+
+// decisions holds the plan's decision on each image: the evaluator's, until the safety
+// layer or the graph changes it and gives it a reason of its own. Only those reasons are
+// stored; the evaluator writes the others when asked.
+type decisions struct {
+	at []decision
+	// ev writes the reasons that reasons does not hold; nil when it holds them all.
+	ev      *policy.Evaluation
+	reasons map[int]string
+}
+
+// decision is one image's: action, rule and cause, as a policy.Decision has them.
+type decision struct {
+	rule   int32
+	action uint8 // actionKeep, actionExpire or actionTransition
+	cause  uint8
+}
+
+// Actions of a decision.
+const (
+	actionKeep uint8 = iota
+	actionExpire
+	actionTransition
+)
+
+func actionCode(v policy.Verdict) uint8 {
+	switch v {
+	case policy.Expire:
+		return actionExpire
+	case policy.Transition:
+		return actionTransition
+	}
+	return actionKeep
+}
+
+func (d decision) verdict() policy.Verdict {
+	switch d.action {
+	case actionExpire:
+		return policy.Expire
+	case actionTransition:
+		return policy.Transition
+	}
+	return policy.Keep
+}
+
+// evaluated returns the decisions of ev.
+func evaluated(ev *policy.Evaluation) *decisions {
+	ds := &decisions{at: make([]decision, ev.Len()), ev: ev, reasons: map[int]string{}}
+	for i := range ds.at {
+		ds.at[i] = decision{int32(ev.RulePriority(i)), actionCode(ev.Action(i)), uint8(ev.Cause(i))}
+	}
+	return ds
+}
+
+func (ds *decisions) len() int                    { return len(ds.at) }
+func (ds *decisions) action(i int) policy.Verdict { return ds.at[i].verdict() }
+func (ds *decisions) rule(i int) int              { return int(ds.at[i].rule) }
+func (ds *decisions) cause(i int) policy.Cause    { return policy.Cause(ds.at[i].cause) }
+func (ds *decisions) isAction(i int, v policy.Verdict) bool {
+	return ds.at[i].action == actionCode(v)
+}
+
+// set replaces the decision on image i.
+func (ds *decisions) set(i int, action policy.Verdict, rule int, cause policy.Cause, reason string) {
+	ds.at[i] = decision{int32(rule), actionCode(action), uint8(cause)}
+	ds.reasons[i] = reason
+}
+
+// reason returns why image i gets its action.
+func (ds *decisions) reason(i int) string {
+	if r, ok := ds.reasons[i]; ok || ds.ev == nil {
+		return r
+	}
+	return ds.ev.Reason(i)
+}
+
+// appendReason appends reason(i) to b.
+func (ds *decisions) appendReason(b []byte, i int) []byte {
+	if r, ok := ds.reasons[i]; ok || ds.ev == nil {
+		return append(b, r...)
+	}
+	return ds.ev.AppendReason(b, i)
 }
 
 // assemble turns one decision per image of inv into a plan: items newest first, the
 // summary, and the refusal.
-func assemble(inv *inventory.Inventory, decisions []policy.Decision, rules []Rule, now time.Time, price float64, safety Safety) *Plan {
-	images := inv.Images
+func assemble(inv *inventory.Inventory, ds *decisions, rules []Rule, now time.Time, price float64, safety Safety) *Plan {
+	l := inv.List()
+	n := l.Len()
 	pl := &Plan{
 		Repository: inv.Repository,
 		Now:        now.UTC(),
 		Rules:      rules,
-		Images:     make([]Item, len(images)),
-		Warnings:   warnings(images, inv.Unreadable),
+		Warnings:   warnings(l, inv.Unreadable),
 	}
 	if len(inv.Unreadable) > 0 {
 		// The inventory is incomplete: keep everything, whatever was decided.
 		pl.Unreadable = slices.Clone(inv.Unreadable)
 		pl.Blocked = blockedMessage(inv.Unreadable)
-		keepAll(decisions, inv.Unreadable)
+		keepAll(l, ds, inv.Unreadable)
 		for i := range rules {
 			rules[i].Blocked += rules[i].Acted
 			rules[i].Acted = 0
 		}
 	}
-	removed := make([]bool, len(images))
-	archived := make([]bool, len(images))
-	// Items go newest first, then by digest (digests are unique, so the order is total).
-	order := make([]int, len(images))
-	keys := make([]int64, len(images))
-	for i := range order {
-		order[i], keys[i] = i, sortKey(&images[i])
-	}
-	slices.SortFunc(order, func(a, b int) int {
-		if c := cmp.Compare(keys[b], keys[a]); c != 0 {
-			return c
-		}
-		return cmp.Compare(images[a].Digest, images[b].Digest)
-	})
-	for n, i := range order {
-		img, d := &images[i], decisions[i]
-		it := Item{
-			Digest:       img.Digest,
-			Tags:         img.Tags,
-			StorageClass: storageClass(img),
-			Action:       d.Action,
-			RulePriority: d.RulePriority,
-			Reason:       d.Reason,
-			SizeBytes:    img.SizeBytes,
-			MediaType:    img.MediaType,
-		}
-		if it.Tags == nil {
-			it.Tags = []string{}
-		}
-		if !img.PushedAt.IsZero() {
-			t := img.PushedAt.UTC()
-			it.PushedAt = &t
-		}
-		switch d.Action {
+	removed := make([]bool, n)
+	archived := make([]bool, n)
+	for i := range n {
+		switch ds.action(i) {
 		case policy.Expire:
 			pl.Summary.Expire++
 			removed[i] = true
@@ -188,10 +248,9 @@ func assemble(inv *inventory.Inventory, decisions []policy.Decision, rules []Rul
 		default:
 			pl.Summary.Keep++
 		}
-		pl.Images[n] = it
 	}
-	pl.Summary.Images = len(images)
-	sz := inventory.NewStorage(images)
+	pl.Summary.Images = n
+	sz := l.Storage()
 	pl.Summary.StoredBytes = sz.Total()
 	pl.Summary.ReclaimedBytes = sz.Only(removed)
 	pl.Summary.TransitionedBytes = sz.Of(archived)
@@ -199,26 +258,101 @@ func assemble(inv *inventory.Inventory, decisions []policy.Decision, rules []Rul
 	pl.Summary.MonthlySavingsUSD = MonthlyCost(pl.Summary.ReclaimedBytes, price)
 	pl.Refusal = safety.refusal(pl.Summary.Expire, pl.Summary.Images)
 
+	// Items go newest first, then by digest (digests are unique, so the order is total).
+	// The keys are sorted side by side with the images, for few cache misses.
+	type key struct {
+		pushed int64
+		image  int32
+	}
+	keys := make([]key, n)
+	for i := range keys {
+		keys[i] = key{sortKey(l.PushedAt(i)), int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := cmp.Compare(b.pushed, a.pushed); c != 0 {
+			return c
+		}
+		return l.CompareDigests(int(a.image), int(b.image))
+	})
+	order := make([]int32, n)
+	for k := range keys {
+		order[k] = keys[k].image
+	}
+	items := &items{images: l, ds: ds, order: order}
+	if inv.Table != nil {
+		pl.items = items
+		return pl
+	}
+	pl.Images = items.all()
 	return pl
+}
+
+// items writes the items of a plan from its inventory and decisions.
+type items struct {
+	images inventory.List
+	ds     *decisions
+	// order holds the images in the plan's order.
+	order []int32
+}
+
+// all returns every item, in order.
+func (x *items) all() []Item {
+	out := make([]Item, len(x.order))
+	for n, i := range x.order {
+		out[n] = x.item(int(i))
+	}
+	return out
+}
+
+// item returns the item of image i.
+func (x *items) item(i int) Item {
+	l, ds := x.images, x.ds
+	it := Item{
+		Digest:       l.Digest(i),
+		Tags:         l.Tags(i),
+		StorageClass: storageClass(l, i),
+		Action:       ds.action(i),
+		RulePriority: ds.rule(i),
+		Reason:       ds.reason(i),
+		SizeBytes:    l.SizeBytes(i),
+		MediaType:    l.MediaType(i),
+	}
+	if it.Tags == nil {
+		it.Tags = []string{}
+	}
+	if t := l.PushedAt(i); !t.IsZero() {
+		t = t.UTC()
+		it.PushedAt = &t
+	}
+	return it
+}
+
+// Items returns the plan's items: Images, or for the plan of a compact inventory (see
+// Build), whose Images is nil, its items built anew at each call.
+func (p *Plan) Items() []Item {
+	if p.items != nil {
+		return p.items.all()
+	}
+	return p.Images
 }
 
 // keepAll keeps every image, as an inventory with unreadable manifests is incomplete: any
 // of them may be an index that lists, or a subject whose referrers are, any image.
-func keepAll(ds []policy.Decision, unreadable []inventory.Unreadable) {
+func keepAll(l inventory.List, ds *decisions, unreadable []inventory.Unreadable) {
 	why := unreadableReason(unreadable)
-	for i := range ds {
-		d := &ds[i]
-		if j := slices.IndexFunc(unreadable, func(u inventory.Unreadable) bool { return u.Digest == d.Digest }); j >= 0 {
-			*d = policy.Decision{Digest: d.Digest, Action: policy.Keep, Cause: d.Cause,
-				Reason: "kept: this manifest could not be read (" + unreadable[j].Reason + "); its children and referrers are unknown"}
+	for i := range ds.len() {
+		d := l.Digest(i)
+		if j := slices.IndexFunc(unreadable, func(u inventory.Unreadable) bool { return u.Digest == d }); j >= 0 {
+			ds.set(i, policy.Keep, 0, ds.cause(i),
+				"kept: this manifest could not be read ("+unreadable[j].Reason+"); its children and referrers are unknown")
 			continue
 		}
-		if d.Action == policy.Keep {
-			d.Reason = why + "; " + d.Reason
+		if ds.action(i) == policy.Keep {
+			ds.reasons[i] = why + "; " + ds.reason(i)
 			continue
 		}
-		*d = policy.Decision{Digest: d.Digest, Action: policy.Keep, Cause: d.Cause,
-			Reason: why + "; rule " + strconv.Itoa(d.RulePriority) + " would otherwise " + verb(d.Action) + " it"}
+		ds.set(i, policy.Keep, 0, ds.cause(i),
+			why+"; rule "+strconv.Itoa(ds.rule(i))+" would otherwise "+verb(ds.action(i))+" it")
 	}
 }
 
@@ -267,43 +401,36 @@ func blockedMessage(unreadable []inventory.Unreadable) string {
 
 // closeOver extends expiry along the graph: untagged children of expired indexes that no
 // surviving index references, and the referrers of everything that goes.
-func closeOver(images []inventory.Image, g *inventory.Graph, ds []policy.Decision, protected map[int]string) {
-	var queue []int
-	for i, d := range ds {
-		if d.Action == policy.Expire {
-			queue = append(queue, i)
+func closeOver(l inventory.List, g *inventory.Graph, ds *decisions, protected map[int]string) {
+	var queue []int32
+	for i := range ds.len() {
+		if ds.isAction(i, policy.Expire) {
+			queue = append(queue, int32(i))
 		}
 	}
 	for len(queue) > 0 {
-		i := queue[0]
+		i := int(queue[0])
 		queue = queue[1:]
-		parent := &images[i]
-		for _, c := range parent.Children {
+		for _, c := range l.Children(i) {
 			j, ok := g.Index(c.Digest)
-			if _, keep := protected[j]; !ok || keep || ds[j].Action == policy.Expire || len(images[j].Tags) > 0 {
+			if _, keep := protected[j]; !ok || keep || ds.isAction(j, policy.Expire) || len(l.Tags(j)) > 0 {
 				continue
 			}
-			if slices.ContainsFunc(g.Parents(j), func(k int) bool { return ds[k].Action != policy.Expire }) {
+			if slices.ContainsFunc(g.Parents(j), func(k int) bool { return !ds.isAction(k, policy.Expire) }) {
 				continue
 			}
-			ds[j] = policy.Decision{
-				Digest: images[j].Digest, Action: policy.Expire, RulePriority: ds[i].RulePriority,
-				Cause: policy.CauseIndexChild,
-				Reason: fmt.Sprintf("child of index %s, which rule %d expires; no kept index references it, so it goes with the index",
-					label(parent), ds[i].RulePriority),
-			}
-			queue = append(queue, j)
+			ds.set(j, policy.Expire, ds.rule(i), policy.CauseIndexChild,
+				fmt.Sprintf("child of index %s, which rule %d expires; no kept index references it, so it goes with the index",
+					label(l, i), ds.rule(i)))
+			queue = append(queue, int32(j))
 		}
 		for _, j := range g.Referrers(i) {
-			if _, keep := protected[j]; keep || ds[j].Action == policy.Expire {
+			if _, keep := protected[j]; keep || ds.isAction(j, policy.Expire) {
 				continue
 			}
-			ds[j] = policy.Decision{
-				Digest: images[j].Digest, Action: policy.Expire, RulePriority: ds[i].RulePriority,
-				Cause:  policy.CauseReferrer,
-				Reason: fmt.Sprintf("referrer of %s, which this plan removes; referrers go with their subject", label(parent)),
-			}
-			queue = append(queue, j)
+			ds.set(j, policy.Expire, ds.rule(i), policy.CauseReferrer,
+				fmt.Sprintf("referrer of %s, which this plan removes; referrers go with their subject", label(l, i)))
+			queue = append(queue, int32(j))
 		}
 	}
 }
@@ -311,35 +438,38 @@ func closeOver(images []inventory.Image, g *inventory.Graph, ds []policy.Decisio
 // hold keeps whatever a kept image still references (an index's children, a referrer's
 // subject) and its referrers, which follow it. The evaluator and the safety layer already keep most of these; hold makes it a
 // rule that no plan, built or re-checked, breaks an image that stays.
-func hold(images []inventory.Image, g *inventory.Graph, ds []policy.Decision) {
-	var queue []int
-	for i, d := range ds {
-		if d.Action != policy.Expire {
-			queue = append(queue, i)
+func hold(l inventory.List, g *inventory.Graph, ds *decisions) {
+	queue := make([]int32, 0, ds.len())
+	for i := range ds.len() {
+		if !ds.isAction(i, policy.Expire) {
+			queue = append(queue, int32(i))
 		}
 	}
-	keep := func(j int, why string) {
-		if ds[j].Action != policy.Expire {
+	// keep keeps image j, if expired, as the what of image i, which stays.
+	keep := func(j int, what string, i int) {
+		if !ds.isAction(j, policy.Expire) {
 			return
 		}
-		ds[j] = policy.Decision{Digest: images[j].Digest, Action: policy.Keep, Cause: ds[j].Cause,
-			Reason: why + "; rule " + strconv.Itoa(ds[j].RulePriority) + " would otherwise expire it"}
-		queue = append(queue, j)
+		ds.set(j, policy.Keep, 0, ds.cause(j),
+			what+" "+label(l, i)+", which stays; rule "+strconv.Itoa(ds.rule(j))+" would otherwise expire it")
+		queue = append(queue, int32(j))
 	}
 	for len(queue) > 0 {
-		i := queue[0]
+		i := int(queue[0])
 		queue = queue[1:]
-		img := &images[i]
-		for _, c := range img.Children {
+		for _, c := range l.Children(i) {
 			if j, ok := g.Index(c.Digest); ok {
-				keep(j, "child of index "+label(img)+", which stays")
+				keep(j, "child of index", i)
 			}
 		}
-		if j, ok := g.Index(img.Subject); ok && img.Subject != img.Digest {
-			keep(j, "subject of "+label(img)+", which stays")
+		// Even "" is looked up: it names an image without a digest, which only an
+		// inventory built in code can have.
+		s := l.Subject(i)
+		if j, ok := g.Index(s); ok && s != l.Digest(i) {
+			keep(j, "subject of", i)
 		}
 		for _, j := range g.Referrers(i) {
-			keep(j, "referrer of "+label(img)+", which stays")
+			keep(j, "referrer of", i)
 		}
 	}
 }
@@ -357,8 +487,8 @@ func verb(v policy.Verdict) string {
 	return string(v)
 }
 
-func storageClass(img *inventory.Image) string {
-	switch img.ImageStatus() {
+func storageClass(l inventory.List, i int) string {
+	switch l.ImageStatus(i) {
 	case inventory.StatusArchived:
 		return "archive"
 	case inventory.StatusActivating:
@@ -369,11 +499,11 @@ func storageClass(img *inventory.Image) string {
 
 // warnings says what makes the plan less exact. Unreadable manifests, which have no list
 // of children either, are left to Blocked.
-func warnings(images []inventory.Image, unreadable []inventory.Unreadable) []string {
+func warnings(l inventory.List, unreadable []inventory.Unreadable) []string {
 	unknown := 0
-	for i := range images {
-		if images[i].IsIndex() && images[i].Children == nil &&
-			!slices.ContainsFunc(unreadable, func(u inventory.Unreadable) bool { return u.Digest == images[i].Digest }) {
+	for i := range l.Len() {
+		if l.IsIndex(i) && l.Children(i) == nil &&
+			!slices.ContainsFunc(unreadable, func(u inventory.Unreadable) bool { return u.Digest == l.Digest(i) }) {
 			unknown++
 		}
 	}
@@ -385,10 +515,11 @@ func warnings(images []inventory.Image, unreadable []inventory.Unreadable) []str
 		unknown)}
 }
 
-func label(img *inventory.Image) string {
-	s := inventory.ShortDigest(img.Digest)
-	if len(img.Tags) > 0 {
-		s += " (" + img.Tags[0] + ")"
+// label names image i for people: its short digest and first tag.
+func label(l inventory.List, i int) string {
+	s := inventory.ShortDigest(l.Digest(i))
+	if tags := l.Tags(i); len(tags) > 0 {
+		s += " (" + tags[0] + ")"
 	}
 	return s
 }

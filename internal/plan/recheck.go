@@ -35,37 +35,33 @@ func Recheck(p *Plan, inv *inventory.Inventory, now time.Time, opts Options) *Pl
 	for i := range p.Images {
 		planned[p.Images[i].Digest] = &p.Images[i]
 	}
-	images := inv.Images
-	g := inventory.NewGraph(images)
-	decisions := make([]policy.Decision, len(images))
-	for i := range images {
-		img := &images[i]
-		d := &decisions[i]
-		d.Digest = img.Digest
-		it, ok := planned[img.Digest]
+	l := inv.List()
+	g := l.Graph()
+	ds := &decisions{at: make([]decision, l.Len()), reasons: make(map[int]string, l.Len())}
+	for i := range l.Len() {
+		it, ok := planned[l.Digest(i)]
 		switch {
 		case !ok:
-			d.Action, d.Reason = policy.Keep, "not in the plan: pushed, or first seen, since it was made"
+			ds.set(i, policy.Keep, 0, 0, "not in the plan: pushed, or first seen, since it was made")
 		case it.Action == policy.Keep:
-			d.Action, d.RulePriority, d.Reason = policy.Keep, it.RulePriority, it.Reason
+			ds.set(i, policy.Keep, it.RulePriority, 0, it.Reason)
 		default:
-			d.Action, d.RulePriority, d.Reason = it.Action, it.RulePriority, it.Reason
-			if tag := newTag(img.Tags, it.Tags); tag != "" {
-				d.Action = policy.Keep
-				d.Reason = fmt.Sprintf("tagged %q since the plan was made; the plan would otherwise %s it", tag, verb(it.Action))
+			ds.set(i, it.Action, it.RulePriority, 0, it.Reason)
+			if tag := newTag(l.Tags(i), it.Tags); tag != "" {
+				ds.set(i, policy.Keep, it.RulePriority, 0,
+					fmt.Sprintf("tagged %q since the plan was made; the plan would otherwise %s it", tag, verb(it.Action)))
 			}
 		}
 	}
-	for i, why := range opts.Safety.protect(images, g, now) {
-		d := &decisions[i]
-		if d.Action == policy.Keep {
+	for i, why := range opts.Safety.protect(l, g, now) {
+		if ds.action(i) == policy.Keep {
 			continue
 		}
-		d.Reason = why + "; rule " + strconv.Itoa(d.RulePriority) + " would otherwise " + verb(d.Action) + " it"
-		d.Action = policy.Keep
+		ds.set(i, policy.Keep, ds.rule(i), ds.cause(i),
+			why+"; rule "+strconv.Itoa(ds.rule(i))+" would otherwise "+verb(ds.action(i))+" it")
 	}
-	hold(images, g, decisions)
-	return assemble(inv, decisions, slices.Clone(p.Rules), now, price, opts.Safety)
+	hold(l, g, ds)
+	return assemble(inv, ds, slices.Clone(p.Rules), now, price, opts.Safety)
 }
 
 // newTag returns a tag of now that was not among was, or "".

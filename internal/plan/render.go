@@ -17,8 +17,9 @@ import (
 )
 
 // WriteJSON writes the plan as indented JSON, the stable form for scripts. It writes the
-// same document json.MarshalIndent would, image by image, so that a plan of 100,000
-// images streams out without being built in memory twice.
+// same document json.MarshalIndent would, image by image, so that a plan of a million
+// images streams out without being built in memory: the items of a compact plan (see
+// Build) are written straight from its inventory.
 func WriteJSON(w io.Writer, p *Plan) error {
 	return writeJSON(w, p, true)
 }
@@ -50,22 +51,31 @@ func writeJSON(w io.Writer, p *Plan, images bool) error {
 		return err
 	}
 	// Reopen the object (drop "\n}\n"), copying: buf is reused below.
-	b := append(make([]byte, 0, 64<<10), buf.Bytes()[:buf.Len()-3]...)
+	b := append(make([]byte, 0, flushSize+64<<10), buf.Bytes()[:buf.Len()-3]...)
 	if images {
 		b = append(b, ",\n  \"images\": ["...)
-		for i := range p.Images {
+		n := len(p.Images)
+		var scratch []byte
+		if p.items != nil {
+			n = len(p.items.order)
+		}
+		for i := range n {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendItem(b, &p.Images[i])
-			if len(b) > 32<<10 {
+			if p.items != nil {
+				b, scratch = p.items.appendItem(b, scratch, int(p.items.order[i]))
+			} else {
+				b = appendItem(b, &p.Images[i])
+			}
+			if len(b) > flushSize {
 				if _, err := w.Write(b); err != nil {
 					return err
 				}
 				b = b[:0]
 			}
 		}
-		if len(p.Images) > 0 {
+		if n > 0 {
 			b = append(b, "\n  "...)
 		}
 		b = append(b, ']')
@@ -97,52 +107,79 @@ func writeJSON(w io.Writer, p *Plan, images bool) error {
 	return err
 }
 
+// flushSize is how much JSON writeJSON gathers before it writes: enough that writes are
+// few, little next to a plan of many images.
+const flushSize = 32 << 10
+
 // appendItem appends one image of the plan as the indented JSON object encoding/json
 // would produce for Item.
 func appendItem(b []byte, it *Item) []byte {
+	return appendItemJSON(b, it.Digest, it.Tags, it.PushedAt, it.StorageClass, it.Action, it.RulePriority, it.Reason, it.SizeBytes, it.MediaType)
+}
+
+// appendItem appends the item of image i as appendItem does, without building the Item:
+// its digest and reason are written to scratch, which it returns for the next item.
+func (x *items) appendItem(b, scratch []byte, i int) ([]byte, []byte) {
+	l := x.images
+	var pushed *time.Time
+	if t := l.PushedAt(i); !t.IsZero() {
+		t = t.UTC()
+		pushed = &t
+	}
+	scratch = l.AppendDigest(scratch[:0], i)
+	digest := len(scratch)
+	scratch = x.ds.appendReason(scratch, i)
+	b = appendItemJSON(b, scratch[:digest], l.Tags(i), pushed, storageClass(l, i), x.ds.action(i), x.ds.rule(i),
+		scratch[digest:], l.SizeBytes(i), l.MediaType(i))
+	return b, scratch
+}
+
+// appendItemJSON appends an item of the plan, given by its fields, as appendItem does.
+func appendItemJSON[S string | []byte](b []byte, digest S, tags []string, pushedAt *time.Time, storageClass string,
+	action policy.Verdict, rulePriority int, reason S, sizeBytes int64, mediaType string) []byte {
 	b = append(b, "\n    {\n      \"digest\": "...)
-	b = appendString(b, it.Digest)
+	b = appendString(b, digest)
 	b = append(b, ",\n      \"tags\": ["...)
-	for i, t := range it.Tags {
+	for i, t := range tags {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, "\n        "...)
 		b = appendString(b, t)
 	}
-	if len(it.Tags) > 0 {
+	if len(tags) > 0 {
 		b = append(b, "\n      "...)
 	}
 	b = append(b, ']')
-	if it.PushedAt != nil {
+	if pushedAt != nil {
 		b = append(b, ",\n      \"pushedAt\": \""...)
-		b = it.PushedAt.AppendFormat(b, time.RFC3339Nano)
+		b = pushedAt.AppendFormat(b, time.RFC3339Nano)
 		b = append(b, '"')
 	}
 	b = append(b, ",\n      \"storageClass\": "...)
-	b = appendString(b, it.StorageClass)
+	b = appendString(b, storageClass)
 	b = append(b, ",\n      \"action\": "...)
-	b = appendString(b, string(it.Action))
-	if it.RulePriority != 0 {
+	b = appendString(b, string(action))
+	if rulePriority != 0 {
 		b = append(b, ",\n      \"rulePriority\": "...)
-		b = strconv.AppendInt(b, int64(it.RulePriority), 10)
+		b = strconv.AppendInt(b, int64(rulePriority), 10)
 	}
 	b = append(b, ",\n      \"reason\": "...)
-	b = appendString(b, it.Reason)
-	if it.SizeBytes != 0 {
+	b = appendString(b, reason)
+	if sizeBytes != 0 {
 		b = append(b, ",\n      \"sizeBytes\": "...)
-		b = strconv.AppendInt(b, it.SizeBytes, 10)
+		b = strconv.AppendInt(b, sizeBytes, 10)
 	}
-	if it.MediaType != "" {
+	if mediaType != "" {
 		b = append(b, ",\n      \"mediaType\": "...)
-		b = appendString(b, it.MediaType)
+		b = appendString(b, mediaType)
 	}
 	return append(b, "\n    }"...)
 }
 
-// appendString appends s as a JSON string, escaped as encoding/json escapes it without
-// HTML escaping.
-func appendString(b []byte, s string) []byte {
+// appendString appends s, a string or its bytes, as a JSON string, escaped as
+// encoding/json escapes it without HTML escaping.
+func appendString[S string | []byte](b []byte, s S) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
@@ -170,7 +207,7 @@ func appendString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
@@ -189,6 +226,17 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// decodeRune is utf8.DecodeRune for a string or its bytes.
+func decodeRune[S string | []byte](s S) (rune, int) {
+	switch s := any(s).(type) {
+	case string:
+		return utf8.DecodeRuneInString(s)
+	case []byte:
+		return utf8.DecodeRune(s)
+	}
+	panic("unreachable")
 }
 
 // ANSI colours of the same length, so that coloured cells stay aligned.
@@ -238,17 +286,18 @@ func WriteTable(w io.Writer, p *Plan, color bool, view View) error {
 	tw.Flush()
 	fmt.Fprintln(ew)
 
-	changes, kept := countChanges(p.Images)
+	items := p.Items()
+	changes, kept := countChanges(items)
 	if changes == 0 {
 		fmt.Fprintln(ew, "Nothing to expire or transition.")
 	} else {
-		writeTableItems(ew, p.Images, true, color)
+		writeTableItems(ew, items, true, color)
 	}
 	switch {
 	case kept == 0:
 	case view.ShowKept:
 		fmt.Fprintln(ew)
-		writeTableItems(ew, p.Images, false, color)
+		writeTableItems(ew, items, false, color)
 	case kept == 1:
 		fmt.Fprintln(ew, "1 kept image not shown; --show-kept lists it")
 	default:

@@ -29,13 +29,14 @@ type Safety struct {
 	MaxDeletePercent float64
 }
 
-// protect finds the images Safety keeps, with the reason for each: the protected images
-// themselves, and everything they hold on to (an index's children, an image's referrers).
-func (s Safety) protect(images []inventory.Image, g *inventory.Graph, now time.Time) map[int]string {
+// protect finds the images of l that Safety keeps, with the reason for each: the protected
+// images themselves, and everything they hold on to (an index's children, an image's
+// referrers).
+func (s Safety) protect(l inventory.List, g *inventory.Graph, now time.Time) map[int]string {
 	out := map[int]string{}
 	var queue []int
-	for i := range images {
-		if why := s.reason(&images[i], now); why != "" {
+	for i := range l.Len() {
+		if why := s.reason(l, i, now); why != "" {
 			out[i] = why
 			queue = append(queue, i)
 		}
@@ -43,44 +44,51 @@ func (s Safety) protect(images []inventory.Image, g *inventory.Graph, now time.T
 	for len(queue) > 0 {
 		i := queue[0]
 		queue = queue[1:]
-		img := &images[i]
 		hold := func(j int, why string) {
 			if _, done := out[j]; !done {
 				out[j] = why
 				queue = append(queue, j)
 			}
 		}
-		for _, c := range img.Children {
+		for _, c := range l.Children(i) {
 			if j, ok := g.Index(c.Digest); ok {
-				hold(j, "child of protected index "+label(img))
+				hold(j, "child of protected index "+label(l, i))
 			}
 		}
 		for _, j := range g.Referrers(i) {
-			hold(j, "referrer of protected image "+label(img))
+			hold(j, "referrer of protected image "+label(l, i))
 		}
 	}
 	return out
 }
 
-func (s Safety) reason(img *inventory.Image, now time.Time) string {
-	if where, ok := s.InUse[img.Digest]; ok {
-		return "in use: " + where
-	}
-	if src, ok := s.ProtectDigests[img.Digest]; ok {
-		if src == "" {
-			return "pinned digest"
+// reason says why Safety keeps image i of l, or "".
+func (s Safety) reason(l inventory.List, i int, now time.Time) string {
+	if len(s.InUse) > 0 || len(s.ProtectDigests) > 0 {
+		d := l.Digest(i)
+		if where, ok := s.InUse[d]; ok {
+			return "in use: " + where
 		}
-		return "pinned digest (" + src + ")"
+		if src, ok := s.ProtectDigests[d]; ok {
+			if src == "" {
+				return "pinned digest"
+			}
+			return "pinned digest (" + src + ")"
+		}
 	}
-	for _, t := range img.Tags {
-		for _, p := range s.ProtectTags {
-			if policy.MatchTag(p, t) {
-				return fmt.Sprintf("protected tag %q (matches %q)", t, p)
+	if len(s.ProtectTags) > 0 {
+		for _, t := range l.Tags(i) {
+			for _, p := range s.ProtectTags {
+				if policy.MatchTag(p, t) {
+					return fmt.Sprintf("protected tag %q (matches %q)", t, p)
+				}
 			}
 		}
 	}
-	if s.Grace > 0 && !img.PushedAt.IsZero() && now.Sub(img.PushedAt) < s.Grace {
-		return fmt.Sprintf("pushed %s ago, within the %s grace period", roundAge(now.Sub(img.PushedAt)), s.Grace)
+	if s.Grace > 0 {
+		if pushed := l.PushedAt(i); !pushed.IsZero() && now.Sub(pushed) < s.Grace {
+			return fmt.Sprintf("pushed %s ago, within the %s grace period", roundAge(now.Sub(pushed)), s.Grace)
+		}
 	}
 	return ""
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
@@ -83,6 +82,12 @@ func Save(p *Plan, host, repo string, pol *policy.Policy, inv *inventory.Invento
 	if opts.Safety.Grace > 0 {
 		s.Grace = opts.Safety.Grace.String()
 	}
+	if p.items != nil {
+		// A saved plan holds its items.
+		full := *p
+		full.Images, full.items = p.Items(), nil
+		p = &full
+	}
 	return &Saved{
 		Kind:         savedKind,
 		Version:      savedVersion,
@@ -93,8 +98,8 @@ func Save(p *Plan, host, repo string, pol *policy.Policy, inv *inventory.Invento
 		Safety:       s,
 		Inventory: SavedInventory{
 			CapturedAt:  inv.CapturedAt.UTC(),
-			Images:      len(inv.Images),
-			Fingerprint: Fingerprint(inv.Images),
+			Images:      inv.Len(),
+			Fingerprint: fingerprint(inv.List()),
 		},
 		Plan: p,
 	}
@@ -109,16 +114,20 @@ func PolicyDigest(p *policy.Policy) string {
 // Fingerprint is a sha256 over every image's digest and tags, in digest order: two
 // inventories with the same fingerprint hold the same manifests under the same tags.
 func Fingerprint(images []inventory.Image) string {
-	order := make([]int, len(images))
+	return fingerprint(inventory.ListOf(images))
+}
+
+func fingerprint(l inventory.List) string {
+	order := make([]int, l.Len())
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(images[a].Digest, images[b].Digest) })
+	slices.SortFunc(order, l.CompareDigests)
 	h := sha256.New()
 	for _, i := range order {
-		tags := slices.Clone(images[i].Tags)
+		tags := slices.Clone(l.Tags(i))
 		slices.Sort(tags)
-		io.WriteString(h, images[i].Digest)
+		io.WriteString(h, l.Digest(i))
 		for _, t := range tags {
 			io.WriteString(h, "\x00"+t)
 		}

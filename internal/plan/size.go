@@ -2,16 +2,17 @@ package plan
 
 import (
 	"math"
+	"time"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-// sortKey orders unknown times before every known one.
-func sortKey(img *inventory.Image) int64 {
-	if img.PushedAt.IsZero() {
+// sortKey orders push times, unknown (zero) before every known one.
+func sortKey(pushed time.Time) int64 {
+	if pushed.IsZero() {
 		return math.MinInt64
 	}
-	return img.PushedAt.UnixNano()
+	return pushed.UnixNano()
 }
 
 // Reclaimed returns the deduplicated bytes freed by removing the images for which removed

@@ -32,7 +32,7 @@ func WriteTargets(w io.Writer, ref string, pl *Plan, inv *inventory.Inventory) {
 		fmt.Fprintf(w, "  %-40s %s %d, %s\n", what, verbOf(t.Action), t.Images, report.Bytes(t.Bytes))
 	}
 	listed := 0
-	for _, it := range pl.Images {
+	for _, it := range pl.Items() {
 		if it.Action != policy.Expire && it.Action != policy.Transition {
 			continue
 		}
@@ -48,9 +48,10 @@ func WriteTargets(w io.Writer, ref string, pl *Plan, inv *inventory.Inventory) {
 // WriteRecheckChanges lists the targets of a saved plan that the re-check keeps, and
 // those already gone.
 func WriteRecheckChanges(w io.Writer, saved *Saved, pl *Plan) {
-	now := make(map[string]*Item, len(pl.Images))
-	for i := range pl.Images {
-		now[pl.Images[i].Digest] = &pl.Images[i]
+	items := pl.Items()
+	now := make(map[string]*Item, len(items))
+	for i := range items {
+		now[items[i].Digest] = &items[i]
 	}
 	gone, kept := 0, 0
 	for _, it := range saved.Plan.Images {

@@ -26,13 +26,14 @@ func Totals(p *Plan, inv *inventory.Inventory) []RuleTotal {
 		rule   int
 		action policy.Verdict
 	}
-	at := make(map[string]int, len(inv.Images))
-	for i := range inv.Images {
-		at[inv.Images[i].Digest] = i
+	l := inv.List()
+	at := make(map[string]int, l.Len())
+	for i := range l.Len() {
+		at[l.Digest(i)] = i
 	}
 	members := map[key][]bool{}
 	totals := map[key]*RuleTotal{}
-	for _, it := range p.Images {
+	for _, it := range p.Items() {
 		if it.Action != policy.Expire && it.Action != policy.Transition {
 			continue
 		}
@@ -46,14 +47,14 @@ func Totals(p *Plan, inv *inventory.Inventory) []RuleTotal {
 				}
 			}
 			totals[k] = t
-			members[k] = make([]bool, len(inv.Images))
+			members[k] = make([]bool, l.Len())
 		}
 		t.Images++
 		if i, ok := at[it.Digest]; ok {
 			members[k][i] = true
 		}
 	}
-	sz := inventory.NewStorage(inv.Images)
+	sz := l.Storage()
 	out := make([]RuleTotal, 0, len(totals))
 	for k, t := range totals {
 		if k.action == policy.Expire {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
@@ -80,18 +81,26 @@ type Result struct {
 
 const day = 24 * time.Hour
 
-// image facts the evaluator derives once.
+// Storage classes of images, as the evaluator numbers them.
+const (
+	classNone     uint8 = iota // ACTIVATING (or an unknown status): no rule identifies it
+	classStandard              // ACTIVE
+	classArchive               // ARCHIVED
+	classOther                 // a rule's storage class that no image has
+)
+
+// image facts the evaluator derives once. They are all a decision and its reason need,
+// with the image itself: reasons are written from them when asked for.
 type fact struct {
-	class     StorageClass // "" while ACTIVATING: no rule selects it
-	ageRef    time.Time    // push time, or the last restore from archive
-	parent    int          // an index in the repository that references the image, or -1
-	subject   int          // the subject, when the image is a referrer of one present, or -1
-	idRule    int          // first rule (index into rules) that identifies it, or -1
-	idRank    int          // its rank (1 = newest) under idRule, for count rules
-	actRule   int          // first rule whose criterion selects it, or -1
-	actRank   int
-	decided   int // rule that acts on it, or -1
-	cascadeOf int // for a referrer that follows its subject: the subject's index, or -1
+	ageRef    time.Time // push time, or the last restore from archive
+	class     uint8
+	parent    int32 // an index in the repository that references the image, or -1
+	subject   int32 // the subject, when the image is a referrer of one present, or -1
+	idRule    int32 // first rule (index into rules) that identifies it, or -1
+	idRank    int32 // its rank (1 = newest) under idRule, for count rules
+	actRule   int32 // first rule whose criterion selects it, or -1
+	decided   int32 // rule that acts on it, or -1
+	cascadeOf int32 // for a referrer that follows its subject: the subject's index, or -1
 }
 
 // Evaluate reproduces one run of Amazon ECR's lifecycle evaluation over images at now and
@@ -133,59 +142,86 @@ func Evaluate(p *Policy, images []inventory.Image, now time.Time) Result {
 
 // EvaluateGraph is Evaluate for callers that already hold the graph of images.
 func EvaluateGraph(p *Policy, images []inventory.Image, g *inventory.Graph, now time.Time) Result {
+	return EvaluateList(p, inventory.ListOf(images), g, now).Result()
+}
+
+// Evaluation is the outcome of one evaluation: Evaluate's decisions, with their reasons
+// written when asked for rather than stored. A plan of a million images writes each reason
+// once, into its output, instead of holding a million strings. An Evaluation reads its
+// images through the List it was made from, which must not change; it changes nothing
+// itself once made, so any number of goroutines may read it.
+type Evaluation struct {
+	rules   []Rule // in priority order
+	images  inventory.List
+	facts   []fact
+	now     time.Time
+	results []RuleResult
+	texts   []string // "rule N <summary>", per rule
+}
+
+// EvaluateList evaluates p over the images of l at now, as Evaluate does; g is the graph
+// of l.
+func EvaluateList(p *Policy, l inventory.List, g *inventory.Graph, now time.Time) *Evaluation {
 	rules := slices.Clone(p.Rules)
 	slices.SortStableFunc(rules, func(a, b Rule) int { return cmp.Compare(a.RulePriority, b.RulePriority) })
 
-	facts := make([]fact, len(images))
-	for i := range images {
-		img := &images[i]
+	n := l.Len()
+	facts := make([]fact, n)
+	monotonic := false // whether an age carries a monotonic clock reading
+	for i := range facts {
 		f := &facts[i]
 		f.idRule, f.actRule, f.decided, f.cascadeOf = -1, -1, -1, -1
-		switch img.ImageStatus() {
+		switch l.ImageStatus(i) {
 		case inventory.StatusArchived:
-			f.class = StorageArchive
+			f.class = classArchive
 		case inventory.StatusActive:
-			f.class = StorageStandard
+			f.class = classStandard
 		}
-		f.ageRef = img.PushedAt
-		if !img.LastActivatedAt.IsZero() {
-			f.ageRef = img.LastActivatedAt
+		f.ageRef = l.PushedAt(i)
+		if t := l.LastActivatedAt(i); !t.IsZero() {
+			f.ageRef = t
 		}
+		monotonic = monotonic || f.ageRef != f.ageRef.Round(0)
 		f.parent, f.subject = -1, -1
 		if ps := g.Parents(i); len(ps) > 0 {
-			f.parent = ps[0]
+			f.parent = int32(ps[0])
 		}
-		if img.Subject != "" {
-			if j, ok := g.Index(img.Subject); ok && j != i {
-				f.subject = j
+		if s := l.Subject(i); s != "" {
+			if j, ok := g.Index(s); ok && j != i {
+				f.subject = int32(j)
 			}
 		}
 	}
 
-	res := Result{Rules: make([]RuleResult, len(rules))}
-	identified := make([]int, 0, len(images))
-	ev := &evaluation{rules: rules, images: images, facts: facts, now: now, texts: make([]string, len(rules))}
+	e := &Evaluation{rules: rules, images: l, facts: facts, now: now,
+		results: make([]RuleResult, len(rules)), texts: make([]string, len(rules))}
+	identified := make([]int32, 0, n)
+	var keys []ageKey
 	for ri, r := range rules {
-		rr := &res.Rules[ri]
-		ev.texts[ri] = "rule " + strconv.Itoa(r.RulePriority) + " " + summarize(r)
-		rr.RulePriority, rr.Description, rr.Summary = r.RulePriority, r.Description, summarize(r)
+		rr := &e.results[ri]
+		summary := summarize(r)
+		e.texts[ri] = "rule " + strconv.Itoa(r.RulePriority) + " " + summary
+		rr.RulePriority, rr.Description, rr.Summary = r.RulePriority, r.Description, summary
 
-		identified = identify(r, images, facts, identified[:0])
+		identified = identify(r, l, facts, identified[:0])
 		rr.Identified = len(identified)
-		count := r.Selection.CountType == CountImageCountMoreThan
-		if count {
-			slices.SortFunc(identified, func(a, b int) int { return newerFirst(images, facts, a, b) })
+		if r.Selection.CountType == CountImageCountMoreThan {
+			if monotonic {
+				slices.SortFunc(identified, func(a, b int32) int { return newerFirst(l, facts, a, b) })
+			} else {
+				keys = sortNewerFirst(l, facts, identified, keys)
+			}
 		}
 		for rank, i := range identified {
 			f := &facts[i]
-			selected := selects(r, &images[i], f, rank, now)
+			selected := selects(r, l, int(i), f, rank, now)
 			if selected {
 				rr.Selected++
 			}
 			if f.idRule < 0 {
-				f.idRule, f.idRank = ri, rank+1
+				f.idRule, f.idRank = int32(ri), int32(rank+1)
 				if selected && f.parent < 0 && f.subject < 0 {
-					f.decided = ri
+					f.decided = int32(ri)
 					rr.Acted++
 					continue
 				}
@@ -193,61 +229,99 @@ func EvaluateGraph(p *Policy, images []inventory.Image, g *inventory.Graph, now 
 			if selected {
 				rr.Blocked++
 				if f.actRule < 0 {
-					f.actRule, f.actRank = ri, rank+1
+					f.actRule = int32(ri)
 				}
 			}
 		}
 	}
 
 	// Referrers follow their subject, transitively.
-	for i := range images {
+	for i := range facts {
 		if facts[i].decided >= 0 {
-			cascade(images, facts, g, i)
+			cascade(facts, g, i)
 		}
 	}
+	return e
+}
 
-	res.Decisions = make([]Decision, len(images))
-	for i := range images {
-		res.Decisions[i] = ev.decide(i)
+// Result returns the evaluation as Evaluate does, a reason written for every image.
+func (e *Evaluation) Result() Result {
+	res := Result{Rules: slices.Clone(e.results), Decisions: make([]Decision, len(e.facts))}
+	var b []byte
+	for i := range res.Decisions {
+		b = e.AppendReason(b[:0], i)
+		action, rule, cause := e.decision(i)
+		res.Decisions[i] = Decision{Digest: e.images.Digest(i), Action: action, RulePriority: rule, Cause: cause, Reason: string(b)}
 	}
 	return res
 }
 
-// evaluation holds what decide needs to explain one image.
-type evaluation struct {
-	rules  []Rule
-	images []inventory.Image
-	facts  []fact
-	now    time.Time
-	texts  []string // "rule N <summary>", per rule
+// Len returns the number of images evaluated.
+func (e *Evaluation) Len() int { return len(e.facts) }
+
+// Rules returns what each rule did, in priority order. The caller must not change it.
+func (e *Evaluation) Rules() []RuleResult { return e.results }
+
+// Action returns what happens to image i.
+func (e *Evaluation) Action(i int) Verdict {
+	a, _, _ := e.decision(i)
+	return a
 }
 
-func identify(r Rule, images []inventory.Image, facts []fact, out []int) []int {
-	class := r.Selection.EffectiveStorageClass()
+// RulePriority returns the rule that decided image i's action, or that identifies (and so
+// protects) it when kept; 0 when no rule is involved.
+func (e *Evaluation) RulePriority(i int) int {
+	_, r, _ := e.decision(i)
+	return r
+}
+
+// Cause returns why image i's action was taken.
+func (e *Evaluation) Cause(i int) Cause {
+	_, _, c := e.decision(i)
+	return c
+}
+
+// Reason returns in one line why image i's action was taken, for people.
+func (e *Evaluation) Reason(i int) string {
+	return string(e.AppendReason(nil, i))
+}
+
+func identify(r Rule, l inventory.List, facts []fact, out []int32) []int32 {
+	class := classOf(r.Selection.EffectiveStorageClass())
 	filter := compileSelection(r.Selection)
-	for i := range images {
+	for i := range facts {
 		if facts[i].class != class {
 			continue
 		}
-		tags := images[i].Tags
 		switch r.Selection.TagStatus {
 		case TagStatusUntagged:
-			if len(tags) > 0 {
+			if len(l.Tags(i)) > 0 {
 				continue
 			}
 		case TagStatusTagged:
-			if !filter.matches(tags) {
+			if !filter.matches(l.Tags(i)) {
 				continue
 			}
 		}
-		out = append(out, i)
+		out = append(out, int32(i))
 	}
 	return out
 }
 
+// classOf numbers a rule's storage class as facts number images'.
+func classOf(c StorageClass) uint8 {
+	switch c {
+	case StorageStandard:
+		return classStandard
+	case StorageArchive:
+		return classArchive
+	}
+	return classOther
+}
+
 // newerFirst orders images for imageCountMoreThan: newest first; unknown ages first of all;
 // equal ages by digest.
-func newerFirst(images []inventory.Image, facts []fact, a, b int) int {
+func newerFirst(l inventory.List, facts []fact, a, b int32) int {
 	ta, tb := facts[a].ageRef, facts[b].ageRef
 	if c := tb.Compare(ta); c != 0 {
 		switch {
@@ -258,12 +332,52 @@ func newerFirst(images []inventory.Image, facts []fact, a, b int) int {
 		}
 		return c
 	}
-	return strings.Compare(images[a].Digest, images[b].Digest)
+	return l.CompareDigests(int(a), int(b))
 }
 
-// selects reports whether rule r's criterion picks the image at rank (0-based) among those
+// ageKey is the age of an image as sortNewerFirst compares it.
+type ageKey struct {
+	sec   int64 // Unix seconds
+	nsec  int32
+	zero  bool
+	image int32
+}
+
+// sortNewerFirst sorts images as newerFirst orders them, and returns keys for the next
+// call. It compares keys that hold the ages side by side rather than looking them up in
+// facts: sorting a million images, it is cache misses that take the time. Without monotonic
+// clock readings (which Time.Compare would use) the keys compare as the times do.
+func sortNewerFirst(l inventory.List, facts []fact, images []int32, keys []ageKey) []ageKey {
+	keys = slices.Grow(keys[:0], len(images))
+	for _, i := range images {
+		t := facts[i].ageRef
+		keys = append(keys, ageKey{t.Unix(), int32(t.Nanosecond()), t.IsZero(), i})
+	}
+	slices.SortFunc(keys, func(a, b ageKey) int {
+		c := cmp.Compare(b.sec, a.sec)
+		if c == 0 {
+			c = cmp.Compare(b.nsec, a.nsec)
+		}
+		if c != 0 {
+			switch {
+			case a.zero:
+				return -1
+			case b.zero:
+				return 1
+			}
+			return c
+		}
+		return l.CompareDigests(int(a.image), int(b.image))
+	})
+	for k := range keys {
+		images[k] = keys[k].image
+	}
+	return keys
+}
+
+// selects reports whether rule r's criterion picks image i at rank (0-based) among those
 // r identifies.
-func selects(r Rule, img *inventory.Image, f *fact, rank int, now time.Time) bool {
+func selects(r Rule, l inventory.List, i int, f *fact, rank int, now time.Time) bool {
 	n := r.Selection.CountNumber
 	switch r.Selection.CountType {
 	case CountImageCountMoreThan:
@@ -271,10 +385,10 @@ func selects(r Rule, img *inventory.Image, f *fact, rank int, now time.Time) boo
 	case CountSinceImagePushed:
 		return olderThan(f.ageRef, n, now)
 	case CountSinceImagePulled:
-		t, _ := pullRef(img)
+		t, _ := pullRef(l, i)
 		return olderThan(t, n, now)
 	case CountSinceImageTransitioned:
-		return olderThan(img.LastArchivedAt, n, now)
+		return olderThan(l.LastArchivedAt(i), n, now)
 	}
 	return false
 }
@@ -283,27 +397,28 @@ func olderThan(t time.Time, days int, now time.Time) bool {
 	return !t.IsZero() && now.Sub(t) > time.Duration(days)*day
 }
 
-// pullRef is the time sinceImagePulled measures from, and what that time is.
-func pullRef(img *inventory.Image) (time.Time, string) {
-	pulled, activated := img.LastPulledAt, img.LastActivatedAt
+// pullRef is the time sinceImagePulled measures from for image i, and what that time is.
+func pullRef(l inventory.List, i int) (time.Time, string) {
+	pulled, activated := l.LastPulledAt(i), l.LastActivatedAt(i)
 	switch {
 	case !pulled.IsZero() && (activated.IsZero() || pulled.After(activated)):
 		return pulled, "last pulled"
 	case !activated.IsZero():
 		return activated, "not pulled since it was restored"
-	case !img.PushedAt.IsZero():
-		return img.PushedAt, "never pulled; pushed"
+	}
+	if pushed := l.PushedAt(i); !pushed.IsZero() {
+		return pushed, "never pulled; pushed"
 	}
 	return time.Time{}, "never pulled, push time unknown"
 }
 
-func cascade(images []inventory.Image, facts []fact, g *inventory.Graph, i int) {
+func cascade(facts []fact, g *inventory.Graph, i int) {
 	for _, j := range g.Referrers(i) {
 		if facts[j].decided >= 0 || facts[j].cascadeOf >= 0 {
 			continue
 		}
-		facts[j].cascadeOf = i
-		cascade(images, facts, g, j)
+		facts[j].cascadeOf = int32(i)
+		cascade(facts, g, j)
 	}
 }
 
@@ -314,95 +429,145 @@ func verdictOf(a ActionType) Verdict {
 	return Expire
 }
 
-func (ev *evaluation) decide(i int) Decision {
-	rules, images, facts, now := ev.rules, ev.images, ev.facts, ev.now
-	img, f := &images[i], &facts[i]
-	d := Decision{Digest: img.Digest, Action: Keep}
+// decision returns image i's action, the rule behind it and its cause, as the cases of
+// AppendReason find them.
+func (e *Evaluation) decision(i int) (Verdict, int, Cause) {
+	rules, facts := e.rules, e.facts
+	f := &facts[i]
 	switch {
 	case f.decided >= 0:
-		r := rules[f.decided]
-		d.Action, d.RulePriority, d.Cause = verdictOf(r.Action.Type), r.RulePriority, CauseRule
-		d.Reason = ev.texts[f.decided] + "; " + standing(r, img, f, f.idRank, now)
+		r := &rules[f.decided]
+		return verdictOf(r.Action.Type), r.RulePriority, CauseRule
 	case f.cascadeOf >= 0:
-		root := f.cascadeOf
-		for facts[root].cascadeOf >= 0 {
-			root = facts[root].cascadeOf
-		}
-		r := rules[facts[root].decided]
-		d.Action, d.RulePriority, d.Cause = verdictOf(r.Action.Type), r.RulePriority, CauseReferrer
-		d.Reason = "referrer of " + label(&images[f.cascadeOf]) + ", which rule " + strconv.Itoa(r.RulePriority) + " " +
-			verbShort(r.Action.Type) + "; referrers go with their subject"
-	case f.class == "":
-		d.Cause = CauseActivating
-		d.Reason = "being restored from archive (ACTIVATING); no rule acts on it until the restore completes"
+		r := &rules[facts[e.cascadeRoot(i)].decided]
+		return verdictOf(r.Action.Type), r.RulePriority, CauseReferrer
+	case f.class == classNone:
+		return Keep, 0, CauseActivating
 	case f.parent >= 0:
-		d.Cause = CauseIndexChild
-		pi := f.parent
-		d.Reason = "child of index " + label(&images[pi])
-		if pf := facts[pi]; pf.decided >= 0 {
-			pr := rules[pf.decided]
-			d.Reason += ", which rule " + strconv.Itoa(pr.RulePriority) + " " + verbShort(pr.Action.Type) +
-				"; ECR acts on a child only once no index references it"
-		} else {
-			d.Reason += "; ECR never acts on an image that an index references"
-		}
-		d.Reason += wouldHave(rules, f)
+		return Keep, 0, CauseIndexChild
 	case f.subject >= 0:
-		d.Cause = CauseReferrer
-		d.Reason = "referrer of " + label(&images[f.subject]) + ", which is kept; referrers go with their subject" + wouldHave(rules, f)
+		return Keep, 0, CauseReferrer
 	case f.idRule >= 0:
-		r := rules[f.idRule]
-		d.RulePriority, d.Cause = r.RulePriority, CauseIdentified
-		d.Reason = ev.texts[f.idRule] + "; " + standing(r, img, f, f.idRank, now)
+		return Keep, rules[f.idRule].RulePriority, CauseIdentified
+	}
+	return Keep, 0, CauseNoRule
+}
+
+// cascadeRoot returns the image whose rule image i, a referrer, follows.
+func (e *Evaluation) cascadeRoot(i int) int32 {
+	root := e.facts[i].cascadeOf
+	for e.facts[root].cascadeOf >= 0 {
+		root = e.facts[root].cascadeOf
+	}
+	return root
+}
+
+// AppendReason appends Reason(i) to b.
+func (e *Evaluation) AppendReason(b []byte, i int) []byte {
+	rules, facts, l := e.rules, e.facts, e.images
+	f := &facts[i]
+	switch {
+	case f.decided >= 0:
+		b = append(b, e.texts[f.decided]...)
+		b = append(b, "; "...)
+		return e.appendStanding(b, &rules[f.decided], i, f, int(f.idRank))
+	case f.cascadeOf >= 0:
+		r := &rules[facts[e.cascadeRoot(i)].decided]
+		b = append(b, "referrer of "...)
+		b = appendLabel(b, l, int(f.cascadeOf))
+		b = append(b, ", which rule "...)
+		b = strconv.AppendInt(b, int64(r.RulePriority), 10)
+		b = append(b, ' ')
+		b = append(b, verbShort(r.Action.Type)...)
+		return append(b, "; referrers go with their subject"...)
+	case f.class == classNone:
+		return append(b, "being restored from archive (ACTIVATING); no rule acts on it until the restore completes"...)
+	case f.parent >= 0:
+		b = append(b, "child of index "...)
+		b = appendLabel(b, l, int(f.parent))
+		if pf := &facts[f.parent]; pf.decided >= 0 {
+			pr := &rules[pf.decided]
+			b = append(b, ", which rule "...)
+			b = strconv.AppendInt(b, int64(pr.RulePriority), 10)
+			b = append(b, ' ')
+			b = append(b, verbShort(pr.Action.Type)...)
+			b = append(b, "; ECR acts on a child only once no index references it"...)
+		} else {
+			b = append(b, "; ECR never acts on an image that an index references"...)
+		}
+		return appendWouldHave(b, rules, f)
+	case f.subject >= 0:
+		b = append(b, "referrer of "...)
+		b = appendLabel(b, l, int(f.subject))
+		b = append(b, ", which is kept; referrers go with their subject"...)
+		return appendWouldHave(b, rules, f)
+	case f.idRule >= 0:
+		b = append(b, e.texts[f.idRule]...)
+		b = append(b, "; "...)
+		b = e.appendStanding(b, &rules[f.idRule], i, f, int(f.idRank))
 		if f.actRule >= 0 && f.actRule != f.idRule {
-			ar := rules[f.actRule]
-			d.Reason += "; this protects it from rule " + strconv.Itoa(ar.RulePriority) + ", which would " + string(ar.Action.Type) + " it"
+			ar := &rules[f.actRule]
+			b = append(b, "; this protects it from rule "...)
+			b = strconv.AppendInt(b, int64(ar.RulePriority), 10)
+			b = append(b, ", which would "...)
+			b = append(b, ar.Action.Type...)
+			b = append(b, " it"...)
 		}
-	default:
-		d.Reason = "no rule selects it"
-		if f.class == StorageArchive {
-			d.Reason = "archived, and no archive rule selects it"
-		}
+		return b
+	case f.class == classArchive:
+		return append(b, "archived, and no archive rule selects it"...)
 	}
-	return d
+	return append(b, "no rule selects it"...)
 }
 
-// wouldHave names the rule that would have acted on an image that may not be acted on.
-func wouldHave(rules []Rule, f *fact) string {
+// appendWouldHave names the rule that would have acted on an image that may not be acted on.
+func appendWouldHave(b []byte, rules []Rule, f *fact) []byte {
 	if f.actRule < 0 {
-		return ""
+		return b
 	}
-	r := rules[f.actRule]
-	return " (rule " + strconv.Itoa(r.RulePriority) + " would otherwise " + string(r.Action.Type) + " it)"
+	r := &rules[f.actRule]
+	b = append(b, " (rule "...)
+	b = strconv.AppendInt(b, int64(r.RulePriority), 10)
+	b = append(b, " would otherwise "...)
+	b = append(b, r.Action.Type...)
+	return append(b, " it)"...)
 }
 
-// standing says where the image stands against rule r's criterion.
-func standing(r Rule, img *inventory.Image, f *fact, rank int, now time.Time) string {
-	pushed := "pushed"
-	if !img.LastActivatedAt.IsZero() {
-		pushed = "restored from archive"
-	}
+// appendStanding says where image i stands against rule r's criterion.
+func (e *Evaluation) appendStanding(b []byte, r *Rule, i int, f *fact, rank int) []byte {
+	l, now := e.images, e.now
 	switch r.Selection.CountType {
 	case CountImageCountMoreThan:
-		return "this is number " + strconv.Itoa(rank) + " by age"
+		b = append(b, "this is number "...)
+		b = strconv.AppendInt(b, int64(rank), 10)
+		return append(b, " by age"...)
 	case CountSinceImagePushed:
 		if f.ageRef.IsZero() {
-			return "its push time is unknown"
+			return append(b, "its push time is unknown"...)
 		}
-		return pushed + " " + ago(now.Sub(f.ageRef))
+		if l.LastActivatedAt(i).IsZero() {
+			b = append(b, "pushed "...)
+		} else {
+			b = append(b, "restored from archive "...)
+		}
+		return appendAgo(b, now.Sub(f.ageRef))
 	case CountSinceImagePulled:
-		t, what := pullRef(img)
+		t, what := pullRef(l, i)
+		b = append(b, what...)
 		if t.IsZero() {
-			return what
+			return b
 		}
-		return what + " " + ago(now.Sub(t))
+		b = append(b, ' ')
+		return appendAgo(b, now.Sub(t))
 	case CountSinceImageTransitioned:
-		if img.LastArchivedAt.IsZero() {
-			return "its archive time is unknown"
+		archived := l.LastArchivedAt(i)
+		if archived.IsZero() {
+			return append(b, "its archive time is unknown"...)
 		}
-		return "archived " + ago(now.Sub(img.LastArchivedAt))
+		b = append(b, "archived "...)
+		return appendAgo(b, now.Sub(archived))
 	}
-	return ""
+	return b
 }
 
 // summarize describes a rule in words: "expires untagged images pushed more than 1 day ago".
@@ -472,28 +637,37 @@ func days(n int) string {
 	return strconv.Itoa(n) + " days"
 }
 
-// ago renders a duration coarsely: hours under two days, whole days above.
-func ago(d time.Duration) string {
+// appendAgo renders a duration coarsely: hours under two days, whole days above.
+func appendAgo(b []byte, d time.Duration) []byte {
 	switch {
 	case d < 0:
-		return "in the future"
+		return append(b, "in the future"...)
 	case d < time.Hour:
-		return "less than an hour ago"
+		return append(b, "less than an hour ago"...)
 	case d < 2*day:
 		h := int(d / time.Hour)
 		if h == 1 {
-			return "1 hour ago"
+			return append(b, "1 hour ago"...)
 		}
-		return strconv.Itoa(h) + " hours ago"
+		b = strconv.AppendInt(b, int64(h), 10)
+		return append(b, " hours ago"...)
 	}
-	return strconv.Itoa(int(d/day)) + " days ago"
+	b = strconv.AppendInt(b, int64(d/day), 10)
+	return append(b, " days ago"...)
 }
 
-// label names an image for people: its short digest and first tag.
-func label(img *inventory.Image) string {
-	s := inventory.ShortDigest(img.Digest)
-	if len(img.Tags) > 0 {
-		s += " (" + img.Tags[0] + ")"
+// appendLabel names image i for people: its short digest and first tag.
+func appendLabel(b []byte, l inventory.List, i int) []byte {
+	start := len(b)
+	b = l.AppendDigest(b, i)
+	// inventory.ShortDigest, in place.
+	if colon := bytes.IndexByte(b[start:], ':'); colon >= 0 && len(b)-start-colon-1 > 12 {
+		b = b[:start+colon+1+12]
 	}
-	return s
+	if tags := l.Tags(i); len(tags) > 0 {
+		b = append(b, " ("...)
+		b = append(b, tags[0]...)
+		b = append(b, ')')
+	}
+	return b
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/synth"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata")
@@ -162,5 +163,82 @@ func TestEvaluateIsDeterministic(t *testing.T) {
 		if diff := cmp.Diff(want, byDigest(rev)); diff != "" {
 			t.Errorf("%s: Evaluate() depends on input order (-forward +reversed):\n%s", f, diff)
 		}
+	}
+}
+
+// TestEvaluateListCompact checks that the evaluation of a compact inventory decides and
+// explains what Evaluate does over the same images read in full: the scenarios' images and
+// a synthetic repository, as describe-images output, under the scenarios' policies.
+func TestEvaluateListCompact(t *testing.T) {
+	t.Parallel()
+	files, _ := filepath.Glob("testdata/evaluate/*.json")
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sc scenario
+		if err := json.Unmarshal(raw, &sc); err != nil {
+			t.Fatal(err)
+		}
+		p, err := policy.Load(sc.Policy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		images, _ := fullDigests(sc.Images)
+		inv, err := inventory.ReadSnapshot(bytes.NewReader(images))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, inv := range map[string]*inventory.Inventory{"scenario": inv, "synthetic": synth.Large(2000, 5, sc.Now)} {
+			var data bytes.Buffer
+			if err := inventory.WriteDescribeImages(&data, inv); err != nil {
+				t.Fatal(err)
+			}
+			full, err := inventory.ReadDescribeImages(bytes.NewReader(data.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			compact, err := inventory.ReadCompact(bytes.NewReader(data.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := policy.Evaluate(p, full.Images, sc.Now)
+			l := compact.List()
+			ev := policy.EvaluateList(p, l, l.Graph(), sc.Now)
+			if diff := cmp.Diff(want, ev.Result()); diff != "" {
+				t.Errorf("%s, %s: EvaluateList() of a compact inventory (-Evaluate +EvaluateList):\n%s", f, name, diff)
+			}
+			for i, d := range want.Decisions {
+				if ev.Action(i) != d.Action || ev.RulePriority(i) != d.RulePriority || ev.Cause(i) != d.Cause || ev.Reason(i) != d.Reason {
+					t.Errorf("%s, %s: image %d: %s, %d, %d, %q; want %+v", f, name, i, ev.Action(i), ev.RulePriority(i), ev.Cause(i), ev.Reason(i), d)
+				}
+			}
+		}
+	}
+}
+
+// TestEvaluateMonotonic checks that ages with monotonic clock readings, which Time.Compare
+// compares by them, rank as the same ages without.
+func TestEvaluateMonotonic(t *testing.T) {
+	t.Parallel()
+	p, err := policy.Load([]byte(`{"rules": [{"rulePriority": 1, "selection": {"tagStatus": "any",
+		"countType": "imageCountMoreThan", "countNumber": 3}, "action": {"type": "expire"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now() // with a monotonic clock reading
+	var mono, wall []inventory.Image
+	for i := range 10 {
+		img := inventory.Image{Digest: fmt.Sprintf("sha256:%064x", 10-i), PushedAt: start.Add(time.Duration(i%4) * time.Hour)}
+		if i == 7 {
+			img.PushedAt = time.Time{}
+		}
+		mono = append(mono, img)
+		img.PushedAt = img.PushedAt.Round(0)
+		wall = append(wall, img)
+	}
+	if diff := cmp.Diff(policy.Evaluate(p, wall, start), policy.Evaluate(p, mono, start)); diff != "" {
+		t.Errorf("Evaluate() with monotonic clock readings (-without +with):\n%s", diff)
 	}
 }

@@ -101,6 +101,32 @@ type PreviewResult struct {
 	StorageClass string
 }
 
+// TagResolver lists a repository's tags without resolving them, and resolves only the
+// references a caller asks about. Where Tags costs a request per tag (OCI Distribution: a
+// tag list, then a HEAD for each tag), a caller that already knows most tags' digests (apply,
+// between two re-checks) lists the names and resolves the few whose answer can change what it
+// does.
+type TagResolver interface {
+	// TagNames returns the name of every tag of repo, each once. A listing that cannot be
+	// read completely is an error, never a shorter list.
+	TagNames(ctx context.Context, repo string) ([]string, error)
+	// Resolve returns the digest each of refs (tags or digests) points at now. A reference
+	// the registry says does not exist is left out; any other failure is an error.
+	Resolve(ctx context.Context, repo string, refs []string) (map[string]string, error)
+}
+
+// KnownDeleter deletes a manifest the caller has already read, without reading it again:
+// Delete must learn the media type and subject of what it deletes (a HEAD and a GET on an
+// OCI registry), and an inventory already knows them.
+type KnownDeleter interface {
+	// DeleteKnown deletes img.Digest from repo as Delete does (its tags with it; a referrer
+	// also from its subject's referrers, wherever the registry keeps them), taking the
+	// media type, subject and tags from img. A manifest already gone is an error wrapping
+	// ErrNotFound; one the registry refuses to delete because an index still lists it, an
+	// error wrapping ErrReferenced.
+	DeleteKnown(ctx context.Context, repo string, img inventory.Image) error
+}
+
 // Lister lists the digests a repository holds without reading any manifest. Where reading
 // a manifest has a side effect (ECR records it as a pull), callers that only need to know
 // what exists use this instead of Manifest.

@@ -359,6 +359,125 @@ func Conformance(t *testing.T, open func(t *testing.T) pins.Store) {
 			}
 		}
 	})
+
+	t.Run("Hammer", func(t *testing.T) {
+		t.Parallel()
+		Hammer(t, store(t))
+	})
+}
+
+// Sizes of Hammer: as many writers as a busy server has requests in flight, each making
+// enough writes that the store's queue of writers stays full for a while.
+const (
+	HammerWriters = 16
+	HammerWrites  = 200
+	hammerPins    = 4
+)
+
+// Hammer has HammerWriters goroutines make HammerWrites writes each to s at once, over a few
+// pins: compare-and-swaps expecting the digest they last read, alternating with
+// unconditional sets. Every write must succeed, or conflict if it is a compare-and-swap;
+// any other error (SQLITE_BUSY, a deadlock, a serialisation failure) fails the test. Then
+// every pin's history must hold exactly the writes that succeeded, in versions 1, 2, … and
+// in time order, each compare-and-swap right after a change to the digest it expected, and
+// Get must return the last change.
+func Hammer(t *testing.T, s pins.Store) {
+	t.Helper()
+	ctx := t.Context()
+	type write struct {
+		name, expected string
+		version        int64
+	}
+	var (
+		mu         sync.Mutex
+		wg         sync.WaitGroup
+		writes     = map[string]write{} // by digest, unique to each write
+		conflicts  int
+		errs       []error
+		start      = make(chan struct{})
+		pinName    = func(i int) string { return fmt.Sprintf("hammer-%d", i%hammerPins) }
+		swapsTried int
+	)
+	for g := range HammerWriters {
+		wg.Go(func() {
+			<-start
+			for i := range HammerWrites {
+				p := pins.Pin{Name: pinName(g + i), Digest: Digest(1 + g*HammerWrites + i), SourceSHA: SHA(g), UpdatedBy: fmt.Sprintf("writer %d", g)}
+				expected := ""
+				if i%2 == 1 {
+					cur, err := s.Get(ctx, p.Name)
+					switch {
+					case err == nil:
+						expected = cur.Digest
+					case !errors.Is(err, pins.ErrNotFound):
+						mu.Lock()
+						errs = append(errs, fmt.Errorf("Get(%s): %w", p.Name, err))
+						mu.Unlock()
+						continue
+					}
+				}
+				stored, err := s.Set(ctx, p, expected)
+				mu.Lock()
+				if expected != "" {
+					swapsTried++
+				}
+				switch {
+				case err == nil:
+					writes[p.Digest] = write{name: p.Name, expected: expected, version: stored.Version}
+				case expected != "" && errors.Is(err, pins.ErrConflict):
+					conflicts++
+				default:
+					errs = append(errs, fmt.Errorf("Set(%s, expected %q): %w", p.Name, expected, err))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatalf("%d of %d writes failed with errors other than a conflict; the first: %v", len(errs), HammerWriters*HammerWrites, errs[0])
+	}
+	swaps := 0
+	for _, w := range writes {
+		if w.expected != "" {
+			swaps++
+		}
+	}
+	if swaps == 0 {
+		t.Errorf("none of %d compare-and-swaps succeeded (%d conflicts), want some", swapsTried, conflicts)
+	}
+	recorded := 0
+	for i := range hammerPins {
+		name := pinName(i)
+		h, err := s.History(ctx, name)
+		if err != nil {
+			t.Fatalf("History(%s) error = %v", name, err)
+		}
+		recorded += len(h)
+		checkVersions(t, h)
+		for k, c := range h {
+			w, ok := writes[c.Digest]
+			switch {
+			case !ok:
+				t.Errorf("History(%s)[%d] holds %s, which no successful write set", name, k, c.Digest)
+			case w.name != name || w.version != c.Version:
+				t.Errorf("History(%s)[%d] = %s version %d; Set() returned %s version %d", name, k, c.Digest, c.Version, w.name, w.version)
+			case w.expected != "" && (k == 0 || h[k-1].Digest != w.expected):
+				t.Errorf("History(%s)[%d]: a compare-and-swap expecting %s follows %v", name, k, w.expected, digests(h[max(k-1, 0):k]))
+			}
+			if k > 0 && c.UpdatedAt.Before(h[k-1].UpdatedAt) {
+				t.Errorf("History(%s)[%d].UpdatedAt = %v, before the change preceding it (%v)", name, k, c.UpdatedAt, h[k-1].UpdatedAt)
+			}
+		}
+		p, err := s.Get(ctx, name)
+		if last := h[len(h)-1]; err != nil || p.Digest != last.Digest || p.Version != last.Version {
+			t.Errorf("Get(%s) = %s version %d, %v; want the last change, %s version %d", name, p.Digest, p.Version, err, last.Digest, last.Version)
+		}
+	}
+	if recorded != len(writes) {
+		t.Errorf("histories hold %d changes, want the %d successful writes (%d conflicts)", recorded, len(writes), conflicts)
+	}
 }
 
 // Replicas runs the race tests over two stores sharing one database, as two processes or

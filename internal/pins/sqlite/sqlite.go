@@ -24,26 +24,97 @@ import (
 var migrations embed.FS
 
 const (
-	// busyTimeoutMS is how long a writer waits for another writer's lock, in milliseconds,
-	// before it gives up with SQLITE_BUSY: long enough for dozens of queued writes, short
-	// enough that a stuck process shows up as an error.
+	// busyTimeoutMS is how long a writer waits for another process's write lock, in
+	// milliseconds, before it gives up with SQLITE_BUSY: long enough for dozens of queued
+	// writes, short enough that a stuck process shows up as an error. The writers of one
+	// Store never wait for each other there: they queue in the Store first.
 	busyTimeoutMS = 10_000
-	// maxConns bounds open connections: readers run in parallel under WAL, writers queue on
-	// the file lock anyway, so more would only hold file handles and page caches.
-	maxConns = 8
+	// maxReaders bounds the connections of the read pool: readers run in parallel under WAL,
+	// and more than the server's CPUs would only hold file handles and page caches.
+	maxReaders = 8
 	// timeLayout stores instants as fixed-width UTC text, which sorts chronologically.
 	timeLayout = "2006-01-02T15:04:05.000000Z07:00"
 	// migrationsTable records which migrations ran.
 	migrationsTable = "pins_migrations"
 )
 
-// Store is a pins.Store in one SQLite file. Several processes may share the file: every
-// write transaction takes the database's write lock when it begins (_txlock=immediate).
+// errReadOnly is the error of a write to a store opened with OpenReadOnly.
+var errReadOnly = errors.New("the pin store is open read-only")
+
+// Store is a pins.Store in one SQLite file, in WAL mode: a pool of read connections, which
+// never wait for writes, and one write connection, which a single goroutine owns (see
+// writer). Left to SQLite, writers on several connections would poll for the file's lock,
+// and one that lost a few times could sleep for seconds while newer ones went ahead; here
+// the writes of a process queue in the order they arrive and commit in groups. Several
+// processes may still share the file: every write transaction also takes the database's
+// write lock when it begins (_txlock=immediate), waiting up to busyTimeoutMS for another
+// process's.
 type Store struct {
-	db *sql.DB
+	read  *sql.DB
+	reads reads
+	// writer and writes are nil when the store is read-only.
+	writer *writer
+	writes *writes
 }
 
 var _ pins.Store = (*Store)(nil)
+
+// The store's SQL, each statement prepared once on each connection that runs it: SQLite's
+// parser took a third of the CPU of a write.
+const (
+	pinColumns   = `name, repository, digest, source_sha, verification, verification_reason, updated_at, updated_by, version`
+	queryPin     = `SELECT ` + pinColumns + ` FROM pins WHERE name = ?`
+	queryList    = `SELECT ` + pinColumns + ` FROM pins ORDER BY name LIMIT ?`
+	queryHistory = `
+		SELECT name, op, repository, digest, source_sha, verification, verification_reason, updated_by, version, at
+		FROM pin_history WHERE name = ? ORDER BY version LIMIT ?`
+	queryDigest = `SELECT digest FROM pins WHERE name = ?`
+	// A new pin continues the version count of an earlier, deleted pin of the same name;
+	// an existing one counts up from its own version.
+	execUpsert = `
+		INSERT INTO pins (name, repository, digest, source_sha, verification, verification_reason, updated_at, updated_by, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(version), 0) + 1 FROM pin_history WHERE name = ?))
+		ON CONFLICT (name) DO UPDATE SET
+			repository = excluded.repository, digest = excluded.digest, source_sha = excluded.source_sha,
+			verification = excluded.verification, verification_reason = excluded.verification_reason,
+			updated_at = excluded.updated_at, updated_by = excluded.updated_by, version = pins.version + 1
+		RETURNING version`
+	execAppendHistory = `
+		INSERT INTO pin_history (name, op, repository, digest, source_sha, verification, verification_reason, updated_by, version, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	execDelete = `DELETE FROM pins WHERE name = ?`
+)
+
+// reads are the statements of the read pool.
+type reads struct{ pin, list, history *sql.Stmt }
+
+func prepareReads(ctx context.Context, db *sql.DB) (reads, error) {
+	var r reads
+	err := prepare(ctx, db, map[string]**sql.Stmt{queryPin: &r.pin, queryList: &r.list, queryHistory: &r.history})
+	return r, err
+}
+
+// writes are the statements of the write connection, which the writer runs in its
+// transactions (sql.Tx.StmtContext).
+type writes struct{ pin, digest, upsert, appendHistory, delete *sql.Stmt }
+
+func prepareWrites(ctx context.Context, db *sql.DB) (*writes, error) {
+	w := &writes{}
+	err := prepare(ctx, db, map[string]**sql.Stmt{queryPin: &w.pin, queryDigest: &w.digest,
+		execUpsert: &w.upsert, execAppendHistory: &w.appendHistory, execDelete: &w.delete})
+	return w, err
+}
+
+// prepare prepares each query on db into the statement it points to.
+func prepare(ctx context.Context, db *sql.DB, stmts map[string]**sql.Stmt) error {
+	for query, stmt := range stmts {
+		var err error
+		if *stmt, err = db.PrepareContext(ctx, query); err != nil {
+			return fmt.Errorf("preparing %s: %w", strings.Join(strings.Fields(query), " "), err)
+		}
+	}
+	return nil
+}
 
 // Open opens the SQLite pin store at path, creating its directory and file and running
 // the pending migrations.
@@ -62,18 +133,39 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return nil, fmt.Errorf("opening SQLite pin store: %w", err)
 	}
-	dsn := abs + fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate", busyTimeoutMS)
-	db, err := sql.Open("sqlite", dsn)
+	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeoutMS)
+	write, err := sql.Open("sqlite", abs+"?"+pragmas+"&_pragma=journal_mode(WAL)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("opening SQLite pin store %s: %w", abs, err)
 	}
-	db.SetMaxOpenConns(maxConns)
-	db.SetMaxIdleConns(maxConns)
-	if err := migrate(ctx, db); err != nil {
-		db.Close()
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	if err := migrate(ctx, write); err != nil {
+		write.Close()
 		return nil, fmt.Errorf("opening SQLite pin store %s: %w", abs, err)
 	}
-	return &Store{db: db}, nil
+	// The file is in WAL mode now, which persists: readers need not ask for it. query_only
+	// makes a write through a reader fail rather than bypass the queue of writers.
+	read, err := sql.Open("sqlite", abs+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("opening SQLite pin store %s: %w", abs, err)
+	}
+	read.SetMaxOpenConns(maxReaders)
+	read.SetMaxIdleConns(maxReaders)
+	s := &Store{read: read}
+	if s.reads, err = prepareReads(ctx, read); err == nil {
+		s.writes, err = prepareWrites(ctx, write)
+	}
+	if err == nil {
+		s.writer, err = startWriter(ctx, write)
+	}
+	if err != nil {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("opening SQLite pin store %s: %w", abs, err)
+	}
+	return s, nil
 }
 
 // OpenReadOnly opens the existing SQLite pin store at path for reading, for a caller that
@@ -105,8 +197,8 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening SQLite pin store %s: %w", abs, err)
 	}
-	db.SetMaxOpenConns(maxConns)
-	db.SetMaxIdleConns(maxConns)
+	db.SetMaxOpenConns(maxReaders)
+	db.SetMaxIdleConns(maxReaders)
 	var tables int
 	err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('pins', 'pin_history')`).Scan(&tables)
 	switch {
@@ -117,7 +209,12 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("no pin store at %s: the file holds no pin tables", abs)
 	}
-	return &Store{db: db}, nil
+	r, err := prepareReads(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening SQLite pin store %s: %w", abs, err)
+	}
+	return &Store{read: db, reads: r}, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -136,56 +233,57 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database, once the writes in progress are answered; writes still
+// waiting fail.
+func (s *Store) Close() error {
+	err := s.read.Close()
+	if s.writer != nil {
+		err = errors.Join(err, s.writer.close())
+	}
+	return err
+}
 
-// Set implements pins.Store in one immediate transaction: no other writer runs between
-// reading the current digest and recording the change.
+// update runs f in a write transaction, after the writes that arrived before it (see
+// writer.update).
+func (s *Store) update(ctx context.Context, f func(ctx context.Context, tx *sql.Tx) error) error {
+	if s.writer == nil {
+		return errReadOnly
+	}
+	return s.writer.update(ctx, f)
+}
+
+// Set implements pins.Store in one write transaction: no other write runs between reading
+// the current digest and recording the change.
 func (s *Store) Set(ctx context.Context, p pins.Pin, expected string) (pins.Pin, error) {
 	if err := p.Validate(); err != nil {
 		return pins.Pin{}, fmt.Errorf("setting pin: %w", err)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	err := s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		p.UpdatedAt = now() // under the write lock: a pin's changes are in time order
+		var cur string
+		err := tx.StmtContext(ctx, s.writes.digest).QueryRowContext(ctx, p.Name).Scan(&cur)
+		exists := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("reading it: %w", err)
+		}
+		if expected != "" {
+			if !exists {
+				return fmt.Errorf("%w: no such pin, expected %s", pins.ErrConflict, expected)
+			}
+			if cur != expected {
+				return fmt.Errorf("%w: holds %s, expected %s", pins.ErrConflict, cur, expected)
+			}
+		}
+		err = tx.StmtContext(ctx, s.writes.upsert).QueryRowContext(ctx,
+			p.Name, p.Repository, p.Digest, p.SourceSHA, p.Verified, p.Reason, formatTime(p.UpdatedAt), p.UpdatedBy, p.Name,
+		).Scan(&p.Version)
+		if err != nil {
+			return fmt.Errorf("writing it: %w", err)
+		}
+		return s.appendHistory(ctx, tx, pins.Change{Pin: p, Op: pins.OpSet})
+	})
 	if err != nil {
 		return pins.Pin{}, fmt.Errorf("setting pin %s: %w", p.Name, err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	p.UpdatedAt = now() // under the write lock: a pin's changes are in time order
-
-	var cur string
-	err = tx.QueryRowContext(ctx, `SELECT digest FROM pins WHERE name = ?`, p.Name).Scan(&cur)
-	exists := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return pins.Pin{}, fmt.Errorf("setting pin %s: reading it: %w", p.Name, err)
-	}
-	if expected != "" {
-		if !exists {
-			return pins.Pin{}, fmt.Errorf("setting pin %s: %w: no such pin, expected %s", p.Name, pins.ErrConflict, expected)
-		}
-		if cur != expected {
-			return pins.Pin{}, fmt.Errorf("setting pin %s: %w: holds %s, expected %s", p.Name, pins.ErrConflict, cur, expected)
-		}
-	}
-	// A new pin continues the version count of an earlier, deleted pin of the same name;
-	// an existing one counts up from its own version.
-	err = tx.QueryRowContext(ctx, `
-		INSERT INTO pins (name, repository, digest, source_sha, verification, verification_reason, updated_at, updated_by, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(version), 0) + 1 FROM pin_history WHERE name = ?))
-		ON CONFLICT (name) DO UPDATE SET
-			repository = excluded.repository, digest = excluded.digest, source_sha = excluded.source_sha,
-			verification = excluded.verification, verification_reason = excluded.verification_reason,
-			updated_at = excluded.updated_at, updated_by = excluded.updated_by, version = pins.version + 1
-		RETURNING version`,
-		p.Name, p.Repository, p.Digest, p.SourceSHA, p.Verified, p.Reason, formatTime(p.UpdatedAt), p.UpdatedBy, p.Name,
-	).Scan(&p.Version)
-	if err != nil {
-		return pins.Pin{}, fmt.Errorf("setting pin %s: writing it: %w", p.Name, err)
-	}
-	if err := appendHistory(ctx, tx, pins.Change{Pin: p, Op: pins.OpSet}); err != nil {
-		return pins.Pin{}, fmt.Errorf("setting pin %s: %w", p.Name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return pins.Pin{}, fmt.Errorf("setting pin %s: committing: %w", p.Name, err)
 	}
 	return p, nil
 }
@@ -195,44 +293,34 @@ func (s *Store) Delete(ctx context.Context, name, by string) error {
 	if len(by) > pins.MaxText {
 		return fmt.Errorf("deleting pin %s: %w: updated by: %d bytes, more than %d", name, pins.ErrInvalid, len(by), pins.MaxText)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	err := s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		p, err := scanPin(tx.StmtContext(ctx, s.writes.pin).QueryRowContext(ctx, name))
+		if errors.Is(err, sql.ErrNoRows) {
+			return pins.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("reading it: %w", err)
+		}
+		if _, err := tx.StmtContext(ctx, s.writes.delete).ExecContext(ctx, name); err != nil {
+			return err
+		}
+		p.UpdatedAt, p.UpdatedBy, p.Version = now(), by, p.Version+1
+		return s.appendHistory(ctx, tx, pins.Change{Pin: p, Op: pins.OpDelete})
+	})
 	if err != nil {
 		return fmt.Errorf("deleting pin %s: %w", name, err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-
-	p, err := scanPin(tx.QueryRowContext(ctx, `SELECT `+pinColumns+` FROM pins WHERE name = ?`, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("deleting pin %s: %w", name, pins.ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("deleting pin %s: reading it: %w", name, err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM pins WHERE name = ?`, name); err != nil {
-		return fmt.Errorf("deleting pin %s: %w", name, err)
-	}
-	p.UpdatedAt, p.UpdatedBy, p.Version = now(), by, p.Version+1
-	if err := appendHistory(ctx, tx, pins.Change{Pin: p, Op: pins.OpDelete}); err != nil {
-		return fmt.Errorf("deleting pin %s: %w", name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("deleting pin %s: committing: %w", name, err)
 	}
 	return nil
 }
 
-func appendHistory(ctx context.Context, tx *sql.Tx, c pins.Change) error {
-	_, err := tx.ExecContext(ctx, `
-		INSERT INTO pin_history (name, op, repository, digest, source_sha, verification, verification_reason, updated_by, version, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+func (s *Store) appendHistory(ctx context.Context, tx *sql.Tx, c pins.Change) error {
+	_, err := tx.StmtContext(ctx, s.writes.appendHistory).ExecContext(ctx,
 		c.Name, c.Op, c.Repository, c.Digest, c.SourceSHA, c.Verified, c.Reason, c.UpdatedBy, c.Version, formatTime(c.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("recording history: %w", err)
 	}
 	return nil
 }
-
-const pinColumns = `name, repository, digest, source_sha, verification, verification_reason, updated_at, updated_by, version`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -252,7 +340,7 @@ func scanPin(row scanner) (pins.Pin, error) {
 
 // Get implements pins.Store.
 func (s *Store) Get(ctx context.Context, name string) (pins.Pin, error) {
-	p, err := scanPin(s.db.QueryRowContext(ctx, `SELECT `+pinColumns+` FROM pins WHERE name = ?`, name))
+	p, err := scanPin(s.reads.pin.QueryRowContext(ctx, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return pins.Pin{}, fmt.Errorf("getting pin %s: %w", name, pins.ErrNotFound)
 	}
@@ -264,7 +352,7 @@ func (s *Store) Get(ctx context.Context, name string) (pins.Pin, error) {
 
 // List implements pins.Store; it fails beyond pins.MaxPins pins.
 func (s *Store) List(ctx context.Context) ([]pins.Pin, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+pinColumns+` FROM pins ORDER BY name LIMIT ?`, pins.MaxPins+1)
+	rows, err := s.reads.list.QueryContext(ctx, pins.MaxPins+1)
 	if err != nil {
 		return nil, fmt.Errorf("listing pins: %w", err)
 	}
@@ -288,9 +376,7 @@ func (s *Store) List(ctx context.Context) ([]pins.Pin, error) {
 
 // History implements pins.Store; it fails beyond pins.MaxHistory changes.
 func (s *Store) History(ctx context.Context, name string) ([]pins.Change, error) {
-	rows, err := s.db.QueryContext(ctx, `
-		SELECT name, op, repository, digest, source_sha, verification, verification_reason, updated_by, version, at
-		FROM pin_history WHERE name = ? ORDER BY version LIMIT ?`, name, pins.MaxHistory+1)
+	rows, err := s.reads.history.QueryContext(ctx, name, pins.MaxHistory+1)
 	if err != nil {
 		return nil, fmt.Errorf("reading history of pin %s: %w", name, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/registry"
@@ -25,13 +23,18 @@ import (
 // the returned Notes say it too.
 //
 // A first inventory GETs each tag's manifest; later ones, with a cache directory, send one
-// HEAD per tag and read manifests and configs they have seen before from the cache.
+// HEAD per tag and read manifests and configs they have seen before from the cache. The
+// work is pipelined: tags are resolved as each page of the tag list arrives, and a
+// manifest's config and referrers are read as soon as the manifest is, with at most
+// Concurrency requests in flight (see walker).
 func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Inventory, error) {
 	r, err := c.repository(repo)
 	if err != nil {
 		return nil, err
 	}
-	c.progress.Phase("tags", 0, 0)
+	m := &meter{p: c.progress}
+	tagsListed, tagsRead, read := m.stage("tags", false), m.stage("manifests", true), m.stage("images", false)
+	m.start(tagsListed)
 	defer c.progress.End()
 	now := c.now()
 	var hist *history
@@ -43,48 +46,77 @@ func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Invento
 	}
 	remembered := hist != nil && len(hist.Manifests) > 0
 
-	tags, err := c.listTags(ctx, r, c.progress.Add)
-	if err != nil {
-		// distribution reports a repository whose tags are all gone as unknown; the
-		// manifests an earlier inventory saw in it may still be there.
-		if !isNotFound(err) || !remembered {
-			return nil, fmt.Errorf("listing tags of %s: %w", repo, err)
-		}
-		c.log.Debug("repository has no tags", "repository", repo, "error", err)
-		tags = nil
-	}
-
-	// Learn whether the registry has the referrers API while the tags are read.
-	c.progress.Phase("manifests", 0, len(tags))
 	rd := c.newReader(r)
 	defer rd.wait()
-	w := &walker{c: c, r: r, rd: rd, nodes: make(map[digest.Digest]*node), counted: true}
-	var roots []visit
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		api, err := c.hasReferrersAPI(gctx, r)
-		if err != nil {
-			return fmt.Errorf("probing the referrers API of %s: %w", repo, err)
+	w := c.newWalker(r, rd)
+	w.allConfigs = c.configLabels
+	w.counted = read
+	// Learn whether the registry has the referrers API while the tags are listed; reading
+	// a manifest's referrers waits for the answer.
+	var (
+		probed       = make(chan struct{})
+		referrersAPI bool
+		probeErr     error
+		listErr      error
+	)
+	w.referrers = func(ctx context.Context) (bool, error) {
+		select {
+		case <-probed:
+			return referrersAPI, probeErr
+		case <-ctx.Done():
+			return false, ctx.Err()
 		}
-		w.referrers = api
+	}
+	// A failed probe fails the first read that needs its answer, or the inventory at the
+	// end, but not the listing of the tags, whose error says more if it fails too.
+	probe := func(ctx context.Context) error {
+		defer close(probed)
+		if referrersAPI, probeErr = c.hasReferrersAPI(ctx, r); probeErr != nil {
+			probeErr = fmt.Errorf("probing the referrers API of %s: %w", repo, probeErr)
+		}
 		return nil
-	})
-	g.Go(func() error {
-		var err error
-		roots, err = c.readTags(gctx, rd, tags, remembered)
-		return err
-	})
-	if err := g.Wait(); err != nil {
-		return nil, err
 	}
-
-	tagsOf := make(map[digest.Digest][]string)
-	for _, v := range roots {
-		tagsOf[v.desc.Digest] = v.tags
+	// Each page of tags, as it arrives, starts the resolution of its tags: each one read
+	// is a root of the walk, read at once.
+	list := func(ctx context.Context) error {
+		err := c.listTagPages(ctx, r, func(page []string) {
+			tagsListed.add(len(page))
+			tagsRead.grow(len(page))
+			for _, tag := range page {
+				w.addRoot(func(ctx context.Context) error {
+					defer tagsRead.add(1)
+					return c.readTag(ctx, w, tag, remembered)
+				})
+			}
+		})
+		if err != nil {
+			// distribution reports a repository whose tags are all gone as unknown; the
+			// manifests an earlier inventory saw in it may still be there.
+			if !isNotFound(err) || !remembered {
+				listErr = fmt.Errorf("listing tags of %s: %w", repo, err)
+				return listErr
+			}
+			c.log.Debug("repository has no tags", "repository", repo, "error", err)
+		}
+		m.start(tagsRead)
+		return nil
 	}
-	c.progress.Phase("images", 0, 0)
-	if err := w.walkAll(ctx, roots); err != nil {
+	w.settled = func() { m.start(read) }
+	if err := w.walkAll(ctx, []task{probe, list}, nil); err != nil {
+		// The listing's failure, and the probe's, say what they are; any other is a tag's,
+		// a manifest's or a config's. (Those that failed because the first failure
+		// stopped the walk are not reported.)
+		if errors.Is(err, listErr) || errors.Is(err, probeErr) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("reading %s: %w", repo, err)
+	}
+	if probeErr != nil {
+		return nil, probeErr
+	}
+	tagsOf := w.tagsOf
+	for _, tags := range tagsOf {
+		slices.Sort(tags)
 	}
 
 	// Manifests an earlier inventory saw that nothing reaches now: superseded images,
@@ -98,16 +130,43 @@ func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Invento
 			}
 		}
 		slices.Sort(missing)
-		var found []visit
-		c.progress.Phase("history", 0, len(missing))
-		found, gone, err = c.resolveDigests(ctx, r, missing)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", repo, err)
+		asked := m.stage("history", true)
+		asked.grow(len(missing))
+		m.start(asked)
+		again := m.stage("images", false)
+		w.counted = again
+		var (
+			mu    sync.Mutex
+			found bool
+			heads []task
+		)
+		for _, d := range missing {
+			heads = append(heads, func(ctx context.Context) error {
+				defer asked.add(1)
+				desc, err := r.Resolve(ctx, d.String())
+				switch {
+				case isNotFound(err):
+					mu.Lock()
+					gone = append(gone, d)
+					mu.Unlock()
+					return nil
+				case err != nil:
+					return fmt.Errorf("resolving %s: %w", d, mapError(err))
+				}
+				mu.Lock()
+				found = true
+				mu.Unlock()
+				return w.root(ctx, visit{desc: desc, confirmed: true}, "", false)
+			})
 		}
-		if len(found) > 0 {
-			c.progress.Phase("images", 0, 0)
+		w.settled = func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if found {
+				m.start(again)
+			}
 		}
-		if err := w.walkAll(ctx, found); err != nil {
+		if err := w.walkAll(ctx, heads, nil); err != nil {
 			return nil, fmt.Errorf("reading %s: %w", repo, err)
 		}
 	}
@@ -118,7 +177,7 @@ func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Invento
 		Repository: displayHost(c.host) + "/" + repo,
 		CapturedAt: now,
 		Images:     images,
-		Notes:      c.notes(images, refIndexes, w.referrers, unreadable),
+		Notes:      c.notes(images, refIndexes, referrersAPI, unreadable),
 		Unreadable: unreadable,
 	}
 	if c.cache != nil {
@@ -129,6 +188,118 @@ func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Invento
 	}
 	c.log.Debug("inventory", "repository", inv.Repository, "images", len(images), "stats", c.Stats())
 	return inv, nil
+}
+
+// listTagPages lists the tags of r as listTags does, and gives page the tags each page
+// brings that no page before it did, as soon as the page arrives.
+func (c *Client) listTagPages(ctx context.Context, r *repository, page func(tags []string)) error {
+	var (
+		seen    = make(map[string]bool)
+		pages   int
+		called  int // pages in the current call of r.Tags
+		lastLen int
+		lastTag string
+		fresh   bool
+	)
+	collect := func(tags []string) error {
+		pages++
+		called++
+		if pages > MaxTagListPages {
+			return fmt.Errorf("more than %d pages of tags", MaxTagListPages)
+		}
+		lastLen = len(tags)
+		if len(tags) > 0 {
+			lastTag = tags[len(tags)-1]
+		}
+		var added []string
+		for _, t := range tags {
+			if !seen[t] {
+				seen[t] = true
+				added = append(added, t)
+			}
+		}
+		if len(added) > 0 {
+			fresh = true
+			page(added)
+		}
+		return nil
+	}
+	last := ""
+	for {
+		fresh, called = false, 0
+		if err := r.Tags(ctx, last, collect); err != nil {
+			return mapError(err)
+		}
+		if !fresh || called > 1 || lastLen != c.tagPageSize || lastTag == last {
+			return nil
+		}
+		last = lastTag
+	}
+}
+
+// meter tells the Client's Progress of phases whose work overlaps, as Inventory's do: each
+// step is counted in the stage it belongs to, and reported when that stage is the current
+// phase. A phase started late begins with the steps its stage has already seen.
+type meter struct {
+	p   Progress
+	mu  sync.Mutex
+	cur *stage
+}
+
+// stage is the count of one phase's steps.
+type stage struct {
+	m    *meter
+	name string
+	// known says the phase's total is known when it starts; otherwise it grows in it.
+	known       bool
+	done, total int
+}
+
+func (m *meter) stage(name string, known bool) *stage {
+	return &stage{m: m, name: name, known: known}
+}
+
+// start makes s the current phase, ending the one before.
+func (m *meter) start(s *stage) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cur = s
+	if s.known {
+		m.p.Phase(s.name, 0, s.total)
+	} else {
+		m.p.Phase(s.name, 0, 0)
+		if s.total > 0 {
+			m.p.Grow(s.total)
+		}
+	}
+	if s.done > 0 {
+		m.p.Add(s.done)
+	}
+}
+
+// add records n steps of s done; grow adds n to its total. Either does nothing on a nil s.
+func (s *stage) add(n int) {
+	if s == nil {
+		return
+	}
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	s.done += n
+	if s.m.cur == s {
+		s.m.p.Add(n)
+	}
+}
+
+func (s *stage) grow(n int) {
+	if s == nil {
+		return
+	}
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	s.total += n
+	if s.m.cur == s {
+		s.m.p.Grow(n)
+	}
 }
 
 // remember updates the history with what an inventory found: every manifest read (or
@@ -199,106 +370,45 @@ func (c *Client) notes(images []inventory.Image, refIndexes int, referrersAPI bo
 	return notes
 }
 
-// readTags returns the manifest each tag points at, as roots of the walk. When earlier
-// inventories were remembered, the cache probably holds most manifests, so each tag costs a
-// HEAD; otherwise a GET brings the digest and the manifest at once.
+// readTag reads the manifest tag points at, as a root of w. When earlier inventories were
+// remembered (warm), the cache probably holds most manifests, so the tag costs a HEAD;
+// otherwise a GET brings the digest and the manifest at once.
 //
 // A tag whose HEAD (or whose GET, and then HEAD) answers 404 was deleted while listing and
 // is left out. A tag whose GET answers 404 but HEAD 200 is a root still to read by digest;
-// one whose manifest is too large, a root already known to be unreadable.
-func (c *Client) readTags(ctx context.Context, rd *reader, tags []string, warm bool) ([]visit, error) {
+// one whose manifest is too large, a root already known to be unreadable: either waits
+// until every tag is read, in case another tag of the same manifest brings it.
+func (c *Client) readTag(ctx context.Context, w *walker, tag string, warm bool) error {
 	var (
-		mu     sync.Mutex
-		byDig  = make(map[digest.Digest]*visit)
-		g, gcx = errgroup.WithContext(ctx)
+		desc       ocispec.Descriptor
+		raw        []byte
+		unreadable string
+		err        error
 	)
-	g.SetLimit(c.concurrency)
-	for _, tag := range tags {
-		g.Go(func() error {
-			defer c.progress.Add(1)
-			var (
-				desc       ocispec.Descriptor
-				raw        []byte
-				unreadable string
-				err        error
-			)
-			if warm {
-				desc, err = rd.r.Resolve(gcx, tag)
-				err = mapError(err)
-			} else {
-				desc, raw, err = rd.reference(gcx, tag)
-				if tl, ok := errors.AsType[*tooLargeError](err); ok {
-					desc, unreadable, err = tl.desc, tl.reason(), nil
-				} else if isNotFound(err) {
-					// Deleted while listing, or a registry that will not serve what it has:
-					// if HEAD finds it, the walk tries its digest, and failing that records
-					// it as unreadable.
-					desc, err = rd.r.Resolve(gcx, tag)
-					err = mapError(err)
-				}
-			}
-			if isNotFound(err) {
-				c.log.Debug("tag deleted while listing", "repository", rd.r.name, "tag", tag)
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("reading tag %s: %w", tag, err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			v, ok := byDig[desc.Digest]
-			switch {
-			case !ok:
-				v = &visit{desc: desc, raw: raw, confirmed: true, unreadable: unreadable}
-				byDig[desc.Digest] = v
-			case v.raw == nil && raw != nil:
-				// Another tag's GET failed or was not sent; this one brought the manifest.
-				v.desc, v.raw, v.unreadable = desc, raw, ""
-			}
-			v.tags = append(v.tags, tag)
-			return nil
-		})
+	if warm {
+		desc, err = w.r.Resolve(ctx, tag)
+		err = mapError(err)
+	} else {
+		desc, raw, err = w.rd.reference(ctx, tag)
+		if tl, ok := errors.AsType[*tooLargeError](err); ok {
+			desc, unreadable, err = tl.desc, tl.reason(), nil
+		} else if isNotFound(err) {
+			// Deleted while listing, or a registry that will not serve what it has:
+			// if HEAD finds it, the walk tries its digest, and failing that records
+			// it as unreadable.
+			desc, err = w.r.Resolve(ctx, tag)
+			err = mapError(err)
+		}
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
+	if isNotFound(err) {
+		c.log.Debug("tag deleted while listing", "repository", w.r.name, "tag", tag)
+		return nil
 	}
-	roots := make([]visit, 0, len(byDig))
-	for _, d := range slices.Sorted(maps.Keys(byDig)) {
-		v := byDig[d]
-		slices.Sort(v.tags)
-		roots = append(roots, *v)
+	if err != nil {
+		return fmt.Errorf("reading tag %s: %w", tag, err)
 	}
-	return roots, nil
-}
-
-// resolveDigests HEADs each digest and returns those that exist, as roots of a walk, and
-// those that do not.
-func (c *Client) resolveDigests(ctx context.Context, r *repository, ds []digest.Digest) (found []visit, gone []digest.Digest, err error) {
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(c.concurrency)
-	for _, d := range ds {
-		g.Go(func() error {
-			defer c.progress.Add(1)
-			desc, err := r.Resolve(gctx, d.String())
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case isNotFound(err):
-				gone = append(gone, d)
-			case err != nil:
-				return fmt.Errorf("resolving %s: %w", d, mapError(err))
-			default:
-				found = append(found, visit{desc: desc, confirmed: true})
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, nil, err
-	}
-	slices.SortFunc(found, func(a, b visit) int { return strings.Compare(string(a.desc.Digest), string(b.desc.Digest)) })
-	return found, gone, nil
+	v := visit{desc: desc, raw: raw, confirmed: true, unreadable: unreadable}
+	return w.root(ctx, v, tag, !warm && raw == nil)
 }
 
 // Manifest describes the manifest dgst of repo. It reads the children of an index too, for
@@ -319,9 +429,10 @@ func (c *Client) Manifest(ctx context.Context, repo, dgst string) (inventory.Ima
 	}
 	rd := c.newReader(r)
 	defer rd.wait()
-	w := &walker{c: c, r: r, rd: rd, nodes: make(map[digest.Digest]*node)}
-	// The manifest and, for an index, its children.
-	if _, err := w.walk(ctx, []visit{{desc: desc, confirmed: true}}, 2); err != nil {
+	w := c.newWalker(r, rd)
+	w.allConfigs = true // labels check reads the labels of configs
+	w.depth = 2         // the manifest and, for an index, its children
+	if err := w.run(ctx, nil, []visit{{desc: desc, confirmed: true}}); err != nil {
 		return inventory.Image{}, fmt.Errorf("reading %s in %s: %w", d, repo, err)
 	}
 	n := w.nodes[d]

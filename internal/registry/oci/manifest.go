@@ -60,6 +60,17 @@ func wantsConfig(m *inventory.Manifest) bool {
 	return !m.IsIndex() && m.Config != nil && inventory.IsImageConfig(m.Config.MediaType) && m.Config.Size <= MaxConfigBytes
 }
 
+// needsConfig reports whether Inventory reads the image config of the manifest m, one that
+// wantsConfig: unless m's own org.opencontainers.image.created annotation gives its
+// creation time. The config's time would then not be used (see pushTimes), and its labels
+// would add to those m has already (that annotation is one): nothing a plan or an audit
+// reads changes, while a config is the most expensive request on many registries (a blob
+// GET). A time from an index's annotation is not enough: a child without annotations of
+// its own would lose the labels that tell an image from an attestation manifest.
+func needsConfig(m *inventory.Manifest) bool {
+	return annotatedTime(m).IsZero()
+}
+
 // descriptor converts a descriptor read by inventory.ParseManifest for oras.
 func descriptor(d inventory.Descriptor) ocispec.Descriptor {
 	return ocispec.Descriptor{MediaType: d.MediaType, Digest: digest.Digest(d.Digest), Size: d.Size}

@@ -13,6 +13,10 @@
 // Delete keeps it up to date when a referrer is deleted. Cosign's sha256-<hex>.sig and
 // .att tags are ordinary tags.
 //
+// Image configs are read for creation times and labels, except that of an image whose
+// manifest's own org.opencontainers.image.created annotation gives its time (see
+// Options.ConfigLabels); buildx attestation manifests' configs are never read.
+//
 // A manifest is gone only when the registry says so to both GET and HEAD (or, for a tag
 // listed but no longer there, to both requests by tag). One that it says exists but will
 // not serve (HEAD 200, GET 404), or that is too large or cannot be parsed, stays in the
@@ -101,8 +105,17 @@ type Options struct {
 	// and its credential helpers.
 	Credentials auth.CredentialFunc
 	// Transport is the base HTTP transport, under retries and rate limiting; nil means a
-	// clone of http.DefaultTransport that keeps Concurrency connections per host alive.
+	// clone of http.DefaultTransport that keeps the connections of Concurrency requests
+	// per host alive (several times over: see idleConnsPerRequest), and speaks HTTP/2 to
+	// TLS registries that offer it.
 	Transport http.RoundTripper
+	// ConfigLabels has Inventory read the config of every image, for its labels. By
+	// default it leaves unread the config of an image whose manifest's own
+	// org.opencontainers.image.created annotation gives its creation time: that config
+	// could add labels, but nothing else (see needsConfig), and plans and audits ask only
+	// whether an image has labels, which such an image has. Its labels are then its
+	// manifest's annotations alone, as on ECR. Manifest always reads configs.
+	ConfigLabels bool
 	// Logger receives debug messages and warnings; nil discards them.
 	Logger *slog.Logger
 	// Counter counts the requests the Client sends and its cache hits, with those of any
@@ -118,7 +131,10 @@ type Options struct {
 	//	history    manifests an earlier inventory saw, asked again whether they exist
 	//	           (with a tag history), then "images" again for those that do
 	//
-	// Inventory ends its last phase before it returns. Tags starts no phase: it counts into
+	// The work of the phases overlaps (tags are resolved as the list arrives, manifests
+	// read as they are found), but each phase starts once the one before is complete (the
+	// tag list, every tag resolved), counting in what was done of its own before. Inventory
+	// ends its last phase before it returns. Tags starts no phase: it counts into
 	// the caller's (apply's "re-check"), growing the total by the tags listed and adding
 	// one for each tag resolved. nil reports nothing.
 	Progress Progress
@@ -160,7 +176,9 @@ type Client struct {
 	progress    Progress
 	now         func() time.Time
 	concurrency int
-	tagPageSize int
+	// configLabels is Options.ConfigLabels.
+	configLabels bool
+	tagPageSize  int
 	// catalogPageSize is the n of catalog requests: CatalogPageSize, smaller in tests.
 	catalogPageSize int
 
@@ -188,10 +206,7 @@ func New(host string, opts Options) (*Client, error) {
 	}
 	base := opts.Transport
 	if base == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConns = max(t.MaxIdleConns, 2*concurrency)
-		t.MaxIdleConnsPerHost = 2 * concurrency
-		base = t
+		base = newTransport(concurrency)
 	}
 	cred := opts.Credentials
 	if cred == nil {
@@ -220,9 +235,10 @@ func New(host string, opts Options) (*Client, error) {
 
 	// Requests pass, from the top: the auth client (tokens), request counting, retries
 	// (429 with Retry-After, 5xx, connection resets), the per-host rate limit (so that
-	// retries are limited too), the counting of attempts after the first as retries, and
-	// the base transport.
-	rt := requests.Attempts(base)
+	// retries are limited too), the counting of attempts after the first as retries, the
+	// draining of bodies closed unread (so that their connections are kept), and the base
+	// transport.
+	rt := requests.Attempts(drainer{base})
 	if rps > 0 {
 		rt = newRateLimiter(rt, rps, concurrency)
 	}
@@ -243,6 +259,7 @@ func New(host string, opts Options) (*Client, error) {
 		progress:        opts.Progress,
 		now:             now,
 		concurrency:     concurrency,
+		configLabels:    opts.ConfigLabels,
 		tagPageSize:     TagListPageSize,
 		catalogPageSize: CatalogPageSize,
 		repos:           make(map[string]*repository),

@@ -90,29 +90,38 @@ func TestInventoryReportsProgress(t *testing.T) {
 			if len(events) == 0 || events[0] != "phase tags 0/0" {
 				t.Errorf("first event = %q, want the tags phase before any request", events[:min(1, len(events))])
 			}
-			// The tags phase while the tags are listed; no manifest is read before the
-			// manifests phase. The referrers API is probed while the tags are resolved, and,
-			// where there is one, asked of each manifest read.
-			want := map[string][]string{"tags": {"tags"}, "manifest": {"manifests", "images"}, "blob": {"images"}, "referrers": {"manifests"}}
-			if reg.referrersAPI {
-				want["referrers"] = append(want["referrers"], "images")
+			// The tags phase while the tags are listed. The work is pipelined: a tag is
+			// resolved, and its manifest's config and referrers read, as soon as its page
+			// of the tag list arrives, so the requests of each kind may come in any phase
+			// from the first; the registry that pages the list (InProcess, 3 tags a page)
+			// has manifests read while it still lists tags.
+			got := phaseOf(events)
+			if diff := cmp.Diff([]string{"tags"}, got["tags"]); diff != "" {
+				t.Errorf("tag list requests by phase (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(want, phaseOf(events)); diff != "" {
-				t.Errorf("requests by phase (-want +got):\n%s\nevents: %q", diff, events)
+			for kind, phases := range got {
+				for _, p := range phases {
+					if !slices.Contains([]string{"tags", "manifests", "images"}, p) {
+						t.Errorf("%s request sent in phase %q, want one of tags, manifests, images\nevents: %q", kind, p, events)
+					}
+				}
 			}
-			got := rec.Phases()
+			if reg.referrersAPI && !slices.Contains(got["manifest"], "tags") {
+				t.Errorf("manifest requests sent in phases %q, want some while the tags are still listed\nevents: %q", got["manifest"], events)
+			}
+			phases := rec.Phases()
 			if names := rec.Names(); !slices.Equal(names, []string{"tags", "manifests", "images"}) {
 				t.Errorf("phases = %q, want tags, manifests, images", names)
 			}
-			if len(got) == 3 {
-				if p := got[0]; p.Done != tags || p.Total != 0 {
+			if len(phases) == 3 {
+				if p := phases[0]; p.Done != tags || p.Total != 0 {
 					t.Errorf("tags phase = %+v, want %d tags listed, no total", p, tags)
 				}
-				if p := got[1]; p.Done != tags || p.Total != tags || p.StartTotal != tags {
+				if p := phases[1]; p.Done != tags || p.Total != tags || p.StartTotal != tags {
 					t.Errorf("manifests phase = %+v, want %d of %d, the total known from its start", p, tags, tags)
 				}
-				if !imagesPhase(len(inv.Images))(got[2]) {
-					t.Errorf("images phase = %+v, want %d of %d, ended", got[2], len(inv.Images), len(inv.Images))
+				if !imagesPhase(len(inv.Images))(phases[2]) {
+					t.Errorf("images phase = %+v, want %d of %d, ended", phases[2], len(inv.Images), len(inv.Images))
 				}
 			}
 

@@ -13,26 +13,269 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-// walker reads a graph of manifests breadth first, each manifest once.
+// walker reads a graph of manifests, each one once, on as many goroutines as the Client
+// has requests in flight: the roots as they are found (tags as their list arrives, or the
+// digests an earlier inventory saw), and what they lead to (index children, referrers) as
+// soon as it is known, with no wait between one level and the next. Each task sends its
+// requests one after another, so no more than that many are in flight at once.
+//
+// Edges found while roots are still being found wait until all of them are: a manifest
+// that a tag names too is then read as the root it is, from the GET of its tag, not read
+// again by digest; and one that exists, as its tag says, is unreadable, not gone, when a
+// GET by digest answers 404.
 type walker struct {
 	c  *Client
 	r  *repository
 	rd *reader
-	// referrers says to list the referrers of every manifest through the referrers API.
-	// Without the API there is nothing to ask: the referrers tag schema indexes are tagged,
-	// so they and the referrers they list are reached from the tags.
-	referrers bool
-	// counted says to report the manifests read to the Client's progress: the total grows
-	// by each level's manifests, and each one read adds one.
-	counted bool
+	// referrers, when set, says whether to list the referrers of every manifest through
+	// the referrers API, waiting for the registry to have been asked. Without the API
+	// there is nothing to ask: the referrers tag schema indexes are tagged, so they and
+	// the referrers they list are reached from the tags. nil lists none.
+	referrers func(context.Context) (bool, error)
+	// allConfigs says to read the config of every image, even one whose own annotation
+	// gives its creation time (see needsConfig).
+	allConfigs bool
+	// counted, when set, counts the manifests read: its total grows by each manifest found,
+	// and each one read adds one.
+	counted *stage
+	// depth bounds how many edges from a root are followed; edges beyond it are left
+	// unread, and set tooDeep if they lead to a manifest not read.
+	depth int
 
-	mu    sync.Mutex
-	nodes map[digest.Digest]*node // nil: gone (404 to GET and HEAD) by the time it was read
+	mu      sync.Mutex
+	nodes   map[digest.Digest]*node // nil: being read, or gone (404 to GET and HEAD)
+	tagsOf  map[digest.Digest][]string
+	tooDeep bool
+	// deferred holds the roots whose tag did not bring the manifest (its GET answered 404
+	// but HEAD 200, or it is too large): another tag of the same manifest may bring it.
+	// They are read once every root is found.
+	deferred map[digest.Digest]visit
+	// held holds the edges found while roots are still being found.
+	held []visit
+
+	// The tasks: queued, with the count of those queued or running, of those finding
+	// roots, and the first error.
+	work    sync.Cond
+	queue   []task
+	busy    int
+	rooting int
+	err     error
+	// settled, when set, is called when the last task that finds roots ends, after the
+	// deferred roots and held edges have been queued.
+	settled func()
+}
+
+// task is one unit of a walk's work: it sends its requests one after another.
+type task func(ctx context.Context) error
+
+func (c *Client) newWalker(r *repository, rd *reader) *walker {
+	w := &walker{
+		c:        c,
+		r:        r,
+		rd:       rd,
+		depth:    MaxGraphDepth,
+		nodes:    make(map[digest.Digest]*node),
+		tagsOf:   make(map[digest.Digest][]string),
+		deferred: make(map[digest.Digest]visit),
+	}
+	w.work.L = &w.mu
+	return w
+}
+
+// run runs tasks, and every task they add, on the Client's concurrency of goroutines, and
+// returns when none is left or at the first error. Those that find roots (rooting) come
+// first: edges found meanwhile are held until they are all done.
+func (w *walker) run(ctx context.Context, rooting []task, reads []visit) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w.mu.Lock()
+	w.err = nil
+	for _, t := range rooting {
+		w.pushLocked(t, true)
+	}
+	if len(rooting) == 0 {
+		w.settleLocked()
+	}
+	for _, v := range reads {
+		w.followLocked(v)
+	}
+	w.mu.Unlock()
+
+	var wg sync.WaitGroup
+	for range w.c.concurrency {
+		wg.Go(func() { w.worker(ctx, cancel) })
+	}
+	wg.Wait()
+	if w.err != nil {
+		return w.err
+	}
+	return ctx.Err()
+}
+
+// worker runs queued tasks until none is left, or one fails.
+func (w *walker) worker(ctx context.Context, cancel context.CancelFunc) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for {
+		for len(w.queue) == 0 && w.busy > 0 && w.err == nil {
+			w.work.Wait()
+		}
+		if w.err != nil || len(w.queue) == 0 {
+			return
+		}
+		t := w.queue[0]
+		w.queue[0] = nil
+		w.queue = w.queue[1:]
+		w.mu.Unlock()
+		err := t(ctx)
+		w.mu.Lock()
+		if err != nil && w.err == nil {
+			w.err = err
+			cancel()
+		}
+		w.busy--
+		if w.busy == 0 || w.err != nil {
+			w.work.Broadcast()
+		}
+	}
+}
+
+// pushLocked queues t; rooting says it finds roots. It is called with w.mu held.
+func (w *walker) pushLocked(t task, rooting bool) {
+	if rooting {
+		w.rooting++
+		inner := t
+		t = func(ctx context.Context) error {
+			err := inner(ctx)
+			w.mu.Lock()
+			w.rooting--
+			settled := w.rooting == 0
+			if settled {
+				w.settleLocked()
+			}
+			w.mu.Unlock()
+			if settled && w.settled != nil {
+				w.settled()
+			}
+			return err
+		}
+	}
+	w.queue = append(w.queue, t)
+	w.busy++
+	w.work.Signal()
+}
+
+// addRoot queues a task that finds roots, from within another task.
+func (w *walker) addRoot(t task) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pushLocked(t, true)
+}
+
+// settleLocked queues the deferred roots and the held edges, once every root is found.
+func (w *walker) settleLocked() {
+	for _, d := range slices.Sorted(maps.Keys(w.deferred)) {
+		w.followLocked(w.deferred[d])
+	}
+	clear(w.deferred)
+	// By digest; of the edges to one manifest (only the first is followed), one that does
+	// not mark it an attestation first: where indexes disagree, its config is read.
+	held := w.held
+	w.held = nil
+	slices.SortFunc(held, func(a, b visit) int {
+		if c := strings.Compare(string(a.desc.Digest), string(b.desc.Digest)); c != 0 {
+			return c
+		}
+		return cmp.Compare(btoi(a.attestation), btoi(b.attestation))
+	})
+	for _, v := range held {
+		w.followLocked(v)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// followLocked queues the reading of v, unless it is read already, held while roots are
+// found, or too deep.
+func (w *walker) followLocked(v visit) {
+	if w.rooting > 0 {
+		w.held = append(w.held, v)
+		return
+	}
+	if _, ok := w.nodes[v.desc.Digest]; ok {
+		return
+	}
+	if v.depth >= w.depth {
+		w.tooDeep = true
+		return
+	}
+	w.nodes[v.desc.Digest] = nil
+	w.counted.grow(1)
+	w.pushLocked(func(ctx context.Context) error { return w.visit(ctx, v) }, false)
+}
+
+// root takes v, found under tag (or, for tag "", a digest an earlier inventory saw), as a
+// root, and reads it now unless it is read already. A root whose tag did not bring the
+// manifest (raw nil; defer) waits until every root is found.
+func (w *walker) root(ctx context.Context, v visit, tag string, deferRead bool) error {
+	d := v.desc.Digest
+	w.mu.Lock()
+	if tag != "" {
+		w.tagsOf[d] = append(w.tagsOf[d], tag)
+	}
+	if deferRead {
+		if _, ok := w.deferred[d]; !ok {
+			w.deferred[d] = v
+		}
+		w.mu.Unlock()
+		return nil
+	}
+	if _, ok := w.nodes[d]; ok {
+		w.mu.Unlock()
+		return nil
+	}
+	w.nodes[d] = nil
+	delete(w.deferred, d)
+	w.mu.Unlock()
+	w.counted.grow(1)
+	return w.visit(ctx, v)
+}
+
+// visit reads v, records what it read, and follows its edges.
+func (w *walker) visit(ctx context.Context, v visit) error {
+	n, edges, err := w.read(ctx, v)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.nodes[v.desc.Digest] = n
+	for _, e := range edges {
+		e.depth = v.depth + 1
+		w.followLocked(e)
+	}
+	w.mu.Unlock()
+	w.counted.add(1)
+	return nil
+}
+
+// walkAll reads roots and everything they lead to, to MaxGraphDepth.
+func (w *walker) walkAll(ctx context.Context, rooting []task, reads []visit) error {
+	if err := w.run(ctx, rooting, reads); err != nil {
+		return err
+	}
+	if w.tooDeep {
+		return fmt.Errorf("manifest graph deeper than %d levels", MaxGraphDepth)
+	}
+	return nil
 }
 
 // reasonGET404 is why a manifest the registry says exists, but will not serve, is unreadable.
@@ -41,8 +284,9 @@ const reasonGET404 = "GET answers 404 although HEAD answers 200"
 // visit is a manifest to read.
 type visit struct {
 	desc ocispec.Descriptor
-	raw  []byte   // the manifest, when already fetched
-	tags []string // for roots: the tags pointing at it
+	raw  []byte // the manifest, when already fetched
+	// depth is how many edges lead to it from a root.
+	depth int
 	// attestation marks a buildx attestation manifest: its config holds nothing worth a
 	// request (no labels, no time).
 	attestation bool
@@ -65,69 +309,6 @@ type node struct {
 // unreadableNode is a manifest of mediaType that exists but could not be read, for why.
 func unreadableNode(mediaType, why string) *node {
 	return &node{m: &inventory.Manifest{MediaType: mediaType}, unreadable: why}
-}
-
-// walk reads the manifests of frontier and everything they lead to, breadth first, for at
-// most levels levels, and returns the manifests it left unread.
-func (w *walker) walk(ctx context.Context, frontier []visit, levels int) ([]visit, error) {
-	for range levels {
-		if len(frontier) == 0 {
-			break
-		}
-		w.mu.Lock()
-		batch := frontier[:0:0]
-		for _, v := range frontier {
-			if _, ok := w.nodes[v.desc.Digest]; ok {
-				continue
-			}
-			w.nodes[v.desc.Digest] = nil
-			batch = append(batch, v)
-		}
-		w.mu.Unlock()
-		if w.counted {
-			w.c.progress.Grow(len(batch))
-		}
-
-		var (
-			next []visit
-			nmu  sync.Mutex
-		)
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(w.c.concurrency)
-		for _, v := range batch {
-			g.Go(func() error {
-				n, edges, err := w.read(gctx, v)
-				if err != nil {
-					return err
-				}
-				w.mu.Lock()
-				w.nodes[v.desc.Digest] = n
-				w.mu.Unlock()
-				if w.counted {
-					w.c.progress.Add(1)
-				}
-				nmu.Lock()
-				next = append(next, edges...)
-				nmu.Unlock()
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return nil, err
-		}
-		slices.SortFunc(next, func(a, b visit) int { return strings.Compare(string(a.desc.Digest), string(b.desc.Digest)) })
-		frontier = next
-	}
-	return frontier, nil
-}
-
-// walkAll is walk to the bottom, or to MaxGraphDepth.
-func (w *walker) walkAll(ctx context.Context, frontier []visit) error {
-	rest, err := w.walk(ctx, frontier, MaxGraphDepth)
-	if err == nil && len(rest) > 0 {
-		err = fmt.Errorf("manifest graph deeper than %d levels", MaxGraphDepth)
-	}
-	return err
 }
 
 // read reads one manifest (and its config), and returns the manifests it leads to.
@@ -184,7 +365,7 @@ func (w *walker) read(ctx context.Context, v visit) (*node, []visit, error) {
 	}
 	n := &node{m: m}
 
-	if wantsConfig(m) && !v.attestation {
+	if wantsConfig(m) && !v.attestation && (w.allConfigs || needsConfig(m)) {
 		b, err := w.rd.config(ctx, descriptor(*m.Config))
 		switch {
 		case isNotFound(err):
@@ -210,7 +391,14 @@ func (w *walker) read(ctx context.Context, v visit) (*node, []visit, error) {
 			})
 		}
 	}
-	if w.referrers {
+	if w.referrers == nil {
+		return n, edges, nil
+	}
+	api, err := w.referrers(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if api {
 		subject := ocispec.Descriptor{MediaType: m.MediaType, Digest: d, Size: int64(len(raw))}
 		err := w.r.Referrers(ctx, subject, "", func(page []ocispec.Descriptor) error {
 			for _, ref := range page {
