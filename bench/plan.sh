@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times `shipshape plan -o json` on generated describe-images files of 1,000, 10,000, 100,000
 # (ECR's default per-repository image cap) and 1,000,000 images, and prints a table of wall
-# time and peak resident memory (GNU time), which it also writes to bench/out/plan.txt.
+# time, CPU time (user and system, which a busy machine disturbs less) and peak resident
+# memory (GNU time), which it also writes to bench/out/plan.txt.
 # Usage: bench/plan.sh [RUNS]   (default 3; each figure is the range over the runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,19 +36,19 @@ range() {
 {
   printf 'shipshape plan -o json, policy examples/policies/keep-streams.json, best and worst of %d runs\n' "$runs"
   printf '%s, %s CPUs, %s\n\n' "$(go version | cut -d' ' -f3)" "$(nproc)" "$(date -u +%Y-%m-%d)"
-  printf '| Images | describe-images in | plan JSON out | Wall time | Peak RSS |\n'
-  printf '|---:|---:|---:|---:|---:|\n'
+  printf '| Images | describe-images in | plan JSON out | Wall time | CPU time | Peak RSS |\n'
+  printf '|---:|---:|---:|---:|---:|---:|\n'
   for n in "${sizes[@]}"; do
     in="$out/images-$n.json"
-    walls=() rss=()
+    walls=() cpus=() rss=()
     for _ in $(seq "$runs"); do
-      /usr/bin/time -f '%e %M' -o "$out/time.txt" "$out/shipshape" plan --policy examples/policies/keep-streams.json \
+      /usr/bin/time -f '%e %U %S %M' -o "$out/time.txt" "$out/shipshape" plan --policy examples/policies/keep-streams.json \
         --images "$in" --now "$now" -o json >"$out/plan-$n.json"
-      read -r wall kb <"$out/time.txt"
-      walls+=("$wall") rss+=("$((kb / 1024))")
+      read -r wall user sys kb <"$out/time.txt"
+      walls+=("$wall") cpus+=("$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')") rss+=("$((kb / 1024))")
     done
-    printf '| %s | %s | %s | %s | %s |\n' "$(printf '%d' "$n" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')" \
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$(printf '%d' "$n" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')" \
       "$(mb "$(wc -c <"$in")")" "$(mb "$(wc -c <"$out/plan-$n.json")")" \
-      "$(range s '%.2f' "${walls[@]}")" "$(range MB '%d' "${rss[@]}")"
+      "$(range s '%.2f' "${walls[@]}")" "$(range s '%.2f' "${cpus[@]}")" "$(range MB '%d' "${rss[@]}")"
   done
 } | tee "$out/plan.txt"

@@ -168,6 +168,9 @@ func (s *Store) Set(ctx context.Context, p pins.Pin, expected string) (pins.Pin,
 }
 
 func set(ctx context.Context, tx pgx.Tx, p pins.Pin, expected string) (pins.Pin, error) {
+	if err := takeTurn(ctx, tx, p.Name); err != nil {
+		return pins.Pin{}, err
+	}
 	var cur string
 	err := tx.QueryRow(ctx, `SELECT digest FROM pins WHERE name = $1 FOR UPDATE`, p.Name).Scan(&cur)
 	exists := err == nil
@@ -211,6 +214,9 @@ func (s *Store) Delete(ctx context.Context, name, by string) error {
 		return fmt.Errorf("deleting pin %s: %w: updated by: %d bytes, more than %d", name, pins.ErrInvalid, len(by), pins.MaxText)
 	}
 	err := s.retry(ctx, func(tx pgx.Tx) error {
+		if err := takeTurn(ctx, tx, name); err != nil {
+			return err
+		}
 		p, err := scanPin(tx.QueryRow(ctx, `SELECT `+pinColumns+` FROM pins WHERE name = $1 FOR UPDATE`, name))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return pins.ErrNotFound
@@ -226,6 +232,16 @@ func (s *Store) Delete(ctx context.Context, name, by string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("deleting pin %s: %w", name, err)
+	}
+	return nil
+}
+
+// takeTurn makes the writers of one pin name take turns until the transaction ends, creators
+// included: a row lock cannot cover a pin that does not exist yet, and without the turn two
+// creators could record their changes out of time order.
+func takeTurn(ctx context.Context, tx pgx.Tx, name string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "shipshape pin "+name); err != nil {
+		return fmt.Errorf("waiting for its turn: %w", err)
 	}
 	return nil
 }
