@@ -30,10 +30,11 @@ example: build ## plan the bundled example policy over the bundled example repos
 .PHONY: test
 test: lint ## run every test: vet, unit and CLI tests with the race detector, and a short fuzz run
 	@set -o pipefail; $(GO) test -race -count=1 -json ./... | $(GO) run ./scripts/testreport
-	$(GO) test ./internal/policy -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/inventory -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/inventory -run '^$$' -fuzz FuzzDecodeManifest -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/pins -run '^$$' -fuzz FuzzDecodeList -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/policy -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/inventory -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/inventory -run '^$$' -fuzz '^FuzzReadWindow$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/inventory -run '^$$' -fuzz '^FuzzDecodeManifest$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/pins -run '^$$' -fuzz '^FuzzDecodeList$$' -fuzztime $(FUZZTIME)
 
 .PHONY: test-postgres
 test-postgres: ## run the pin store tests against a throwaway local PostgreSQL cluster (scripts/postgres.sh)
