@@ -47,20 +47,10 @@ missing=()
 [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
 command -v jq >/dev/null || missing+=(jq)
 command -v curl >/dev/null || missing+=(curl)
-if ((${#missing[@]})); then
-  log "installing ${missing[*]}"
-  sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-gobin=$(go env GOBIN)
-[ -n "$gobin" ] || gobin=$(go env GOPATH)/bin
-crane=$gobin/crane
-if [ ! -x "$crane" ]; then
-  log "installing crane $crane_version"
-  go install "github.com/google/go-containerregistry/cmd/crane@$crane_version"
-fi
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+install_missing "${missing[@]}"
+install_crane "$crane_version"
 go build -o "$out/shipshape" ./cmd/shipshape
 go build -o "$out/fill" ./bench/fill
 go build -o "$out/count" ./bench/count

@@ -52,23 +52,11 @@ command -v jq >/dev/null || missing+=(jq)
 command -v curl >/dev/null || missing+=(curl)
 command -v python3 >/dev/null || missing+=(python3)
 [ -x /usr/bin/time ] || missing+=(time)
-if ((${#missing[@]})); then
-  log "installing ${missing[*]}"
-  sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+install_missing "${missing[@]}"
 crane=
-if [ "${CRANE:-0}" = 1 ]; then
-  gobin=$(go env GOBIN)
-  [ -n "$gobin" ] || gobin=$(go env GOPATH)/bin
-  crane=$gobin/crane
-  if [ ! -x "$crane" ]; then
-    log "installing crane $crane_version"
-    go install "github.com/google/go-containerregistry/cmd/crane@$crane_version"
-  fi
-fi
+if [ "${CRANE:-0}" = 1 ]; then install_crane "$crane_version"; fi
 go build -o "$out/shipshape" ./cmd/shipshape
 go build -o "$out/fill" ./bench/fill
 go build -o "$out/count" ./bench/count
