@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -309,5 +312,45 @@ func TestWire(t *testing.T) {
 		if resp.StatusCode != tc.wantStatus || body.Type != tc.wantCode {
 			t.Errorf("%s: status %d, __type %q; want %d, %q", tc.name, resp.StatusCode, body.Type, tc.wantStatus, tc.wantCode)
 		}
+	}
+}
+
+// lossyTransport loses the body of the first successful answer in transit, as net/http
+// does when it closes a connection under a response being read.
+type lossyTransport struct {
+	next http.RoundTripper
+	lost bool
+}
+
+func (l *lossyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(r)
+	if err == nil && resp.StatusCode == http.StatusOK && !l.lost {
+		l.lost = true
+		_ = resp.Body.Close()
+		resp.Body = io.NopCloser(iotest.ErrReader(&net.OpError{Op: "read", Net: "tcp", Err: net.ErrClosed}))
+	}
+	return resp, err
+}
+
+// TestLostAnswerIsReplayed: the SDK re-sends a call whose answer was lost in transit; the
+// server answers the re-send with the answer it gave, and counts one call, not two.
+func TestLostAnswerIsReplayed(t *testing.T) {
+	t.Parallel()
+	s := ecstest.New(t)
+	s.CreateCluster("prod")
+	lossy := &lossyTransport{next: http.DefaultTransport}
+	c := ecs.NewFromConfig(s.AWSConfig(), func(o *ecs.Options) { o.HTTPClient = &http.Client{Transport: lossy} })
+	out, err := c.ListClusters(context.Background(), &ecs.ListClustersInput{})
+	if err != nil {
+		t.Fatalf("ListClusters() error = %v", err)
+	}
+	if !lossy.lost || len(out.ClusterArns) != 1 {
+		t.Errorf("ListClusters() = %v after losing an answer: %v, want one cluster", lossy.lost, out.ClusterArns)
+	}
+	if n := s.Calls("ListClusters"); n != 1 {
+		t.Errorf("ListClusters calls = %d, want 1: the re-send is the transport's", n)
+	}
+	if _, err := c.ListClusters(context.Background(), &ecs.ListClustersInput{}); err != nil || s.Calls("ListClusters") != 2 {
+		t.Errorf("a second call: error %v, %d calls, want 2", err, s.Calls("ListClusters"))
 	}
 }

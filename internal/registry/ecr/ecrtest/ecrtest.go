@@ -60,6 +60,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+
+	"github.com/shipshape-dev/shipshape/internal/awstest"
 )
 
 // The account, region and base credentials of the server.
@@ -101,6 +103,7 @@ type Server struct {
 	repos    map[string]*repository
 	scanning ScanningConfig
 	calls    map[string]int
+	replays  awstest.Replays // answers given, for the SDK's re-sends of them
 	writes   int
 	faults   map[string]*fault
 	keys     map[string][]string // operation → access keys that signed its calls
@@ -217,6 +220,7 @@ func (s *Server) SetClock(now func() time.Time) {
 // Calls returns how many requests named op the server received, whatever their outcome
 // (injected faults and refused signatures included). op is an ECR operation
 // ("BatchDeleteImage") or an STS action ("AssumeRole").
+// The SDK's re-send of a call already answered (awstest.Replays) is not counted.
 func (s *Server) Calls(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -323,6 +327,11 @@ func (s *Server) serveECR(w http.ResponseWriter, r *http.Request, target string,
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if b, ok := s.replays.Lookup(r); ok {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_, _ = w.Write(b)
+		return
+	}
 	s.called(op)
 	if known && handler.write {
 		s.writes++
@@ -355,6 +364,7 @@ func (s *Server) serveECR(w http.ResponseWriter, r *http.Request, target string,
 		writeError(w, &apiError{code: "ServerException", message: err.Error()})
 		return
 	}
+	s.replays.Store(r, b)
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("X-Amzn-Requestid", s.requestID())
 	_, _ = w.Write(b)

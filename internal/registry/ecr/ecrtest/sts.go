@@ -38,6 +38,11 @@ type stsError struct {
 func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, body []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if b, ok := s.replays.Lookup(r); ok {
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = w.Write(b)
+		return
+	}
 	form, err := formValues(body)
 	if r.Method != http.MethodPost || err != nil {
 		s.writeSTSError(w, &stsError{http.StatusBadRequest, "MalformedQueryString", "the request is not a form-encoded STS query"})
@@ -91,8 +96,10 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, body []byte) {
 		s.writeSTSError(w, &stsError{http.StatusInternalServerError, "InternalFailure", err.Error()})
 		return
 	}
+	b = append([]byte(xml.Header), b...)
+	s.replays.Store(r, b)
 	w.Header().Set("Content-Type", "text/xml")
-	_, _ = w.Write(append([]byte(xml.Header), b...))
+	_, _ = w.Write(b)
 }
 
 type assumeRoleResponse struct {
