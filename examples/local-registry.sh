@@ -7,7 +7,10 @@
 #   shipshape audit 127.0.0.1:5000/demo/app
 #   shipshape plan --policy examples/policies/keep-streams.json 127.0.0.1:5000/demo/app
 #   shipshape plan --policy examples/policies/keep-streams.json 127.0.0.1:5000/demo/app --out plan.json
-#   shipshape apply plan.json --yes
+#   shipshape apply plan.json --yes --quarantine ./quarantine --quarantine-blobs
+#
+# and, to see the undo window work after the registry reclaims the space, run the garbage
+# collection this script prints, then shipshape restore.
 #
 # Usage: examples/local-registry.sh [BUILDS]   (default 120); PORT=5001 to use another port.
 set -euo pipefail
@@ -37,4 +40,5 @@ for _ in $(seq 50); do
 done
 go run ./bench/fill -registry "127.0.0.1:$port" -repo demo/app -builds "$builds"
 echo "registry running on 127.0.0.1:$port (storage in $work); Ctrl-C stops it"
+echo "garbage collection (reclaims the blobs of deleted manifests): /usr/bin/docker-registry garbage-collect $work/config.yml"
 wait "$pid"

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -93,6 +94,37 @@ type Options struct {
 	Progress progress.Reporter
 	// Now stamps journal entries; nil means time.Now.
 	Now func() time.Time
+	// Run names the run in the journal, the deletion log and the quarantine; "" means a
+	// new ID (NewRunID). A resumed run keeps the ID it started with.
+	Run string
+	// RunsDir, when set, is where the run is logged for the deletion log, as RUN.jsonl:
+	// the same lines as the journal, kept after the journal is replaced.
+	RunsDir string
+	// Quarantine, when set, keeps a copy of every manifest before it is deleted; a
+	// manifest it cannot keep is not deleted.
+	Quarantine Quarantine
+}
+
+// Quarantine keeps copies of manifests before apply deletes them (an adapter around
+// internal/quarantine, which copies whole graphs).
+type Quarantine interface {
+	// Keep copies the manifest k describes, with what restoring it needs, and returns
+	// where the copy is. Only after Keep returns nil is the manifest deleted.
+	Keep(ctx context.Context, k Keep) (where string, err error)
+	// Sync makes what Keep recorded durable and visible; apply calls it before each
+	// batch's deletions.
+	Sync() error
+}
+
+// Keep is one manifest apply is about to delete, for Quarantine.Keep.
+type Keep struct {
+	Run    string
+	Digest string
+	Tags   []string
+	Rule   int
+	Reason string
+	// Image is what the inventory knows of it; nil if nothing.
+	Image *inventory.Image
 }
 
 func (o *Options) defaults() {
@@ -151,10 +183,14 @@ type Record struct {
 	Reason string `json:"reason,omitempty"`
 	// Detail says why it was skipped or failed, or that it was already gone.
 	Detail string `json:"detail,omitempty"`
+	// Quarantine is where a copy was kept before the deletion.
+	Quarantine string `json:"quarantine,omitempty"`
 }
 
 // Result sums up a run.
 type Result struct {
+	// Run names the run in the deletion log (shipshape log) and the quarantine.
+	Run        string   `json:"run"`
 	Repository string   `json:"repository"`
 	Records    []Record `json:"records"`
 	Deleted    int      `json:"deleted"`
@@ -171,6 +207,8 @@ type Result struct {
 	// Total counts the targets of this run; Total minus the records is what an interrupted
 	// run left undone.
 	Total int `json:"total"`
+	// ref is the repository as an image reference, for the hints WriteSummary gives.
+	ref string
 }
 
 // Removed returns the digests the run removed: deleted, or found already gone.
@@ -216,7 +254,10 @@ func Run(ctx context.Context, reg Registry, repo string, inv *inventory.Inventor
 	opts.defaults()
 	h := newHeader(inv, p, opts.Now())
 	h.Host, h.Repository, h.PlanDigest = opts.Host, repo, opts.PlanDigest
-	res := &Result{Repository: inv.Repository}
+	res := &Result{Repository: inv.Repository, ref: repo}
+	if opts.Host != "" {
+		res.ref = opts.Host + "/" + repo
+	}
 	var j *journal
 	if opts.JournalPath != "" {
 		if opts.Host == "" || opts.PlanDigest == "" {
@@ -240,10 +281,34 @@ func Run(ctx context.Context, reg Registry, repo string, inv *inventory.Inventor
 				res.Resumed, res.DoneBefore = true, st.Finished
 			}
 		}
+		switch {
+		case res.Resumed:
+			h.Run = st.Run
+		case st != nil && opts.RunsDir != "":
+			// The run this one replaces stays in the deletion log, even when it was
+			// recorded before runs were logged.
+			if err := keepLog(opts.JournalPath, filepath.Join(opts.RunsDir, st.Run+".jsonl")); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if h.Run == "" {
+		h.Run = opts.Run
+		if h.Run == "" {
+			h.Run = NewRunID(opts.Now())
+		}
+	}
+	res.Run = h.Run
+	logPath := ""
+	if opts.RunsDir != "" {
+		logPath = filepath.Join(opts.RunsDir, h.Run+".jsonl")
+	}
+	if opts.JournalPath != "" || logPath != "" {
+		var err error
 		if res.Resumed {
-			j, err = reopenJournal(opts.JournalPath)
+			j, err = reopenJournal(opts.JournalPath, logPath)
 		} else {
-			j, err = createJournal(opts.JournalPath, h)
+			j, err = createJournal(opts.JournalPath, logPath, h)
 		}
 		if err != nil {
 			return nil, err
@@ -324,7 +389,8 @@ func newHeader(inv *inventory.Inventory, p *plan.Plan, now time.Time) *header {
 		}
 		switch {
 		case expire[i]:
-			t := target{Digest: img.Digest, Wave: wave(i, 0), Tags: img.Tags, Rule: items[img.Digest].RulePriority, Reason: items[img.Digest].Reason}
+			t := target{Digest: img.Digest, Wave: wave(i, 0), Tags: img.Tags, Rule: items[img.Digest].RulePriority, Reason: items[img.Digest].Reason,
+				Bytes: items[img.Digest].SizeBytes}
 			for _, parent := range g.Parents(i) {
 				if expire[parent] {
 					t.After = append(t.After, images[parent].Digest)
@@ -336,7 +402,7 @@ func newHeader(inv *inventory.Inventory, p *plan.Plan, now time.Time) *header {
 			h.Targets = append(h.Targets, t)
 		case archive[i]:
 			h.Targets = append(h.Targets, target{Digest: img.Digest, Tags: img.Tags, Archive: true, Wave: archiveWave,
-				Rule: items[img.Digest].RulePriority, Reason: items[img.Digest].Reason})
+				Rule: items[img.Digest].RulePriority, Reason: items[img.Digest].Reason, Bytes: items[img.Digest].SizeBytes})
 		case img.IsIndex() && len(img.Children) > 0:
 			children := make([]string, len(img.Children))
 			for n, c := range img.Children {
@@ -368,10 +434,16 @@ func execute(ctx context.Context, w *watch, h *header, j *journal, opts Options,
 	defer opts.Progress.End()
 	removed := map[string]bool{}
 	attempted := map[string]bool{} // deletions sent to the registry, whatever came of them
+	kept := map[string]string{}    // digest → where the quarantine keeps its copy
 	var mu sync.Mutex
 	record := func(rec Record) error {
 		t := w.targets[rec.Digest]
 		rec.Tags, rec.RulePriority, rec.Reason = t.Tags, t.Rule, t.Reason
+		mu.Lock()
+		if rec.Outcome == Deleted || rec.Outcome == Gone {
+			rec.Quarantine = kept[rec.Digest]
+		}
+		mu.Unlock()
 		if rec.Tags == nil {
 			rec.Tags = []string{}
 		}
@@ -383,7 +455,7 @@ func execute(ctx context.Context, w *watch, h *header, j *journal, opts Options,
 		done++
 		mu.Unlock()
 		opts.Progress.Add(1)
-		return j.write(entry{Digest: rec.Digest, Outcome: rec.Outcome, Reason: rec.Detail, At: opts.Now().UTC()})
+		return j.write(entry{Digest: rec.Digest, Outcome: rec.Outcome, Reason: rec.Detail, Quarantine: rec.Quarantine, At: opts.Now().UTC()})
 	}
 
 	for start := 0; start < len(todo); {
@@ -434,6 +506,17 @@ func execute(ctx context.Context, w *watch, h *header, j *journal, opts Options,
 				attempted[t.Digest] = true
 			}
 		}
+		if opts.Quarantine != nil {
+			var failed []Record
+			if work, failed, err = quarantine(ctx, opts, h.Run, work, w.images, kept, &mu); err != nil {
+				return err
+			}
+			for _, rec := range failed {
+				if err := record(rec); err != nil {
+					return err
+				}
+			}
+		}
 		var fatal error
 		if bd, ok := reg.(registry.BatchDeleter); ok && len(work) > 0 && !work[0].Archive {
 			recs, stop := deleteBatch(ctx, bd, repo, work, opts)
@@ -476,6 +559,50 @@ func execute(ctx context.Context, w *watch, h *header, j *journal, opts Options,
 
 	res.Problems = w.validate(ctx, h, attempted, opts.Progress)
 	return j.write(entry{Done: true, At: opts.Now().UTC()})
+}
+
+// quarantine has opts.Quarantine keep a copy of each deletion of work, Concurrency at a
+// time, and syncs it. It returns the work that may go ahead, and a Skipped record for
+// each manifest whose copy failed: when in doubt, keep. Where each copy is goes in kept.
+func quarantine(ctx context.Context, opts Options, run string, work []target, images map[string]*inventory.Image,
+	kept map[string]string, mu *sync.Mutex) ([]target, []Record, error) {
+	failed := make([]string, len(work))
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(opts.Concurrency)
+	for i, t := range work {
+		if t.Archive {
+			continue // archiving keeps the image
+		}
+		eg.Go(func() error {
+			where, err := opts.Quarantine.Keep(ectx, Keep{Run: run, Digest: t.Digest, Tags: t.Tags, Rule: t.Rule, Reason: t.Reason, Image: images[t.Digest]})
+			if err != nil {
+				failed[i] = err.Error()
+				opts.Logger.Warn("kept: copying to the quarantine failed", "digest", t.Digest, "error", err)
+				return nil
+			}
+			mu.Lock()
+			kept[t.Digest] = where
+			mu.Unlock()
+			return nil
+		})
+	}
+	_ = eg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("interrupted: %w", err)
+	}
+	if err := opts.Quarantine.Sync(); err != nil {
+		return nil, nil, fmt.Errorf("quarantine: %w", err)
+	}
+	var ok []target
+	var recs []Record
+	for i, t := range work {
+		if failed[i] != "" {
+			recs = append(recs, Record{Digest: t.Digest, Outcome: Skipped, Detail: "kept: copying it to the quarantine failed: " + failed[i]})
+			continue
+		}
+		ok = append(ok, t)
+	}
+	return ok, recs, nil
 }
 
 // actOn deletes or archives one image, retrying transient failures. img is what the

@@ -28,8 +28,11 @@ type header struct {
 	Host       string `json:"host"`
 	Repository string `json:"repository"`
 	// PlanDigest identifies the plan the run carries out: only the same plan resumes it.
-	PlanDigest string    `json:"planDigest"`
-	Started    time.Time `json:"started"`
+	PlanDigest string `json:"planDigest"`
+	// Run names the run in the deletion log and the quarantine; a resumed run keeps it.
+	// Journals written before runs had names have none: RunOf names them by their start.
+	Run     string    `json:"run,omitempty"`
+	Started time.Time `json:"started"`
 	// Targets are the digests to delete, in order.
 	Targets []target `json:"targets"`
 	// KnownTags are the tags the plan saw, each with its digest: a tag that points
@@ -55,47 +58,78 @@ type target struct {
 	After []string `json:"after,omitempty"`
 	// Archive marks a transition to archive storage rather than a deletion.
 	Archive bool `json:"archive,omitempty"`
+	// Bytes is the image's size as the plan counted it.
+	Bytes int64 `json:"bytes,omitempty"`
 }
 
 // entry is every later line: the outcome of one target, or the end of the run.
 type entry struct {
-	Digest  string    `json:"digest,omitempty"`
-	Outcome Outcome   `json:"outcome,omitempty"`
-	Reason  string    `json:"reason,omitempty"`
-	Done    bool      `json:"done,omitempty"`
-	At      time.Time `json:"at"`
+	Digest  string  `json:"digest,omitempty"`
+	Outcome Outcome `json:"outcome,omitempty"`
+	Reason  string  `json:"reason,omitempty"`
+	Done    bool    `json:"done,omitempty"`
+	// Quarantine is where a copy of a deleted manifest was kept before it was deleted.
+	Quarantine string    `json:"quarantine,omitempty"`
+	At         time.Time `json:"at"`
 }
 
-// journal appends to a journal file. Every line is written with one write call, so a
-// killed process leaves whole lines behind; lines are synced to disk at the end of each
-// batch.
+// journal appends to a journal file and to the run's log (see Options.RunsDir): the same
+// lines in both. Every line is written with one write call, so a killed process leaves
+// whole lines behind; lines are synced to disk at the end of each batch.
 type journal struct {
-	mu sync.Mutex
-	f  *os.File
+	mu    sync.Mutex
+	files []*os.File
 }
 
-func createJournal(path string, h *header) (*journal, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("creating journal: %w", err)
+// createJournal starts the journal at path and the run log at logPath with h; either path
+// may be "" for none.
+func createJournal(path, logPath string, h *header) (*journal, error) {
+	j := &journal{}
+	for _, p := range []string{path, logPath} {
+		if p == "" {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			j.close()
+			return nil, fmt.Errorf("creating journal: %w", err)
+		}
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+		if err != nil {
+			j.close()
+			return nil, fmt.Errorf("creating journal: %w", err)
+		}
+		j.files = append(j.files, f)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("creating journal: %w", err)
-	}
-	j := &journal{f: f}
 	if err := j.write(h); err != nil {
-		f.Close()
+		j.close()
 		return nil, err
 	}
 	return j, j.sync()
 }
 
-func reopenJournal(path string) (*journal, error) {
+// reopenJournal appends to the journal at path, and to the run log at logPath ("": none),
+// which it starts as a copy of the journal when there is none (a run begun by a shipshape
+// that kept no log).
+func reopenJournal(path, logPath string) (*journal, error) {
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("opening journal: %w", err)
 	}
-	return &journal{f: f}, nil
+	j := &journal{files: []*os.File{f}}
+	if logPath == "" {
+		return j, nil
+	}
+	if err := keepLog(path, logPath); err != nil {
+		j.close()
+		return nil, err
+	}
+	lf, err := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		j.close()
+		return nil, fmt.Errorf("opening the run log: %w", err)
+	}
+	j.files = append(j.files, lf)
+	return j, nil
 }
 
 func (j *journal) write(v any) error {
@@ -106,10 +140,13 @@ func (j *journal) write(v any) error {
 	if err != nil {
 		return fmt.Errorf("writing journal: %w", err)
 	}
+	line = append(line, '\n')
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if _, err := j.f.Write(append(line, '\n')); err != nil {
-		return fmt.Errorf("writing journal: %w", err)
+	for _, f := range j.files {
+		if _, err := f.Write(line); err != nil {
+			return fmt.Errorf("writing journal %s: %w", f.Name(), err)
+		}
 	}
 	return nil
 }
@@ -118,8 +155,10 @@ func (j *journal) sync() error {
 	if j == nil {
 		return nil
 	}
-	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("syncing journal: %w", err)
+	for _, f := range j.files {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("syncing journal %s: %w", f.Name(), err)
+		}
 	}
 	return nil
 }
@@ -128,11 +167,19 @@ func (j *journal) close() error {
 	if j == nil {
 		return nil
 	}
-	return j.f.Close()
+	var first error
+	for _, f := range j.files {
+		if err := f.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // State is what a journal file says about a run.
 type State struct {
+	// Run names the run (RunOf).
+	Run        string
 	Host       string
 	Repository string
 	PlanDigest string
@@ -145,6 +192,8 @@ type State struct {
 
 	h        *header
 	finished map[string]bool
+	// entries are the lines after the header, in order.
+	entries []entry
 }
 
 // ErrNoJournal is returned by ReadJournal when there is no journal at the path.
@@ -186,12 +235,13 @@ func ReadJournal(path string) (*State, error) {
 	if h.Host == "" || h.Repository == "" || h.PlanDigest == "" {
 		return nil, fmt.Errorf("journal %s names no host, repository or plan (discard it with apply --abandon)", path)
 	}
-	s := &State{Host: h.Host, Repository: h.Repository, PlanDigest: h.PlanDigest, Started: h.Started, Targets: len(h.Targets), h: h, finished: map[string]bool{}}
+	s := &State{Run: runOf(h), Host: h.Host, Repository: h.Repository, PlanDigest: h.PlanDigest, Started: h.Started, Targets: len(h.Targets), h: h, finished: map[string]bool{}}
 	for sc.Scan() {
 		var e entry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			break // a torn last line
 		}
+		s.entries = append(s.entries, e)
 		switch {
 		case e.Done:
 			s.Done = true

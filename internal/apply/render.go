@@ -3,6 +3,7 @@ package apply
 import (
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/shipshape-dev/shipshape/internal/inventory"
@@ -61,6 +62,23 @@ func WriteSummary(w io.Writer, s Summary) {
 	for _, p := range res.Problems {
 		fmt.Fprintf(w, "problem: %s\n", p)
 	}
+	if res.Run != "" && res.Deleted+res.Gone > 0 {
+		fmt.Fprintf(w, "Run %s: shipshape log --run %s lists what it removed.\n", res.Run, res.Run)
+		for _, q := range res.quarantines() {
+			fmt.Fprintf(w, "Copies are in the quarantine %s; undo with: shipshape restore --from %s %s --run %s\n", q, q, res.ref, res.Run)
+		}
+	}
+}
+
+// quarantines lists where the run kept copies of what it deleted, each once.
+func (r *Result) quarantines() []string {
+	var out []string
+	for _, rec := range r.Records {
+		if rec.Quarantine != "" && !slices.Contains(out, rec.Quarantine) {
+			out = append(out, rec.Quarantine)
+		}
+	}
+	return out
 }
 
 // Status is what apply --status shows of a repository's journal; its JSON form is what

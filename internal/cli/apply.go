@@ -22,6 +22,8 @@ func newApplyCmd(io IO) *cobra.Command {
 		yes, force, native bool
 		status, abandon    bool
 		journal, output    string
+		quarantineDest     string
+		quarantineBlobs    bool
 		batch              int
 		maxAge, recheck    string
 	)
@@ -94,8 +96,12 @@ func newApplyCmd(io IO) *cobra.Command {
 			}
 			defer in.report(io, req.Target)
 			if native {
+				if quarantineDest != "" {
+					return usageError("--quarantine keeps copies of what apply deletes; with --native, ECR deletes by itself and nothing can be copied first")
+				}
 				return setNative(cmd, io, req.Target, &in, req.Policy, yes)
 			}
+			req.Quarantine, req.QuarantineBlobs = lifecycle.QuarantineDest(quarantineDest, quarantineBlobs, cmd.Flags().Changed("quarantine-blobs"), req.Inputs.Config)
 			return runApply(cmd, io, req, yes, output)
 		},
 	}, "apply")
@@ -106,6 +112,8 @@ func newApplyCmd(io IO) *cobra.Command {
 	cmd.Flags().IntVar(&batch, "batch-size", 0, "deletions between two re-checks of the tags (default 50; 100 on ECR, one BatchDeleteImage call); a re-check costs one tag list and, on an OCI registry, a HEAD for each new tag and each tag of the batch's images")
 	cmd.Flags().StringVar(&recheck, "recheck-interval", "10m", "resolve every tag again (one HEAD each on an OCI registry) when the last full check is older than `DURATION`; 0 does it before every batch")
 	cmd.Flags().StringVar(&journal, "journal", "", "journal `FILE` (default: $XDG_STATE_HOME/shipshape/journal/HOST/REPOSITORY.jsonl)")
+	cmd.Flags().StringVar(&quarantineDest, "quarantine", "", "copy every manifest to `DEST` before deleting it, for shipshape restore: a directory (an OCI image layout) or a repository HOST/REPO (default: shipshape.yaml's safety.quarantine)")
+	cmd.Flags().BoolVar(&quarantineBlobs, "quarantine-blobs", false, "copy layers into the quarantine too, so that a restore works after the registry's garbage collection (costs the images' full size in the quarantine)")
 	cmd.Flags().StringVar(&maxAge, "max-plan-age", "24h", "refuse a saved plan made longer than `DURATION` ago")
 	cmd.Flags().BoolVar(&status, "status", false, "show the repository's pending apply journal: its plan, what is done and what remains")
 	cmd.Flags().BoolVar(&abandon, "abandon", false, "discard the repository's pending apply journal (nothing is deleted)")

@@ -191,7 +191,7 @@ func TestInterruptedBySIGINT(t *testing.T) {
 	dir := t.TempDir()
 	pol := writeFile(t, "policy.json", keepNewest)
 	journal := filepath.Join(dir, "journal.jsonl")
-	env := append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
+	env := append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"), "XDG_STATE_HOME="+filepath.Join(dir, "state"))
 	cmd := exec.Command(bin, "apply", "--policy", pol, host+"/team/app", "--yes", "--journal", journal, "--concurrency", "1", "--rps", "10")
 	cmd.Env = env
 	var stderr bytes.Buffer

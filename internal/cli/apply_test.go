@@ -81,10 +81,12 @@ func TestApplyKilledAndResumed(t *testing.T) {
 	args := []string{"apply", "--policy", pol, host + "/" + repo, "--yes", "--journal", journal,
 		"--cache-dir", filepath.Join(dir, "cache"), "--concurrency", "1", "--rps", "15"}
 
-	st := killedApply(t, bin, os.Environ(), journal, args...)
+	st := killedApply(t, bin, append(os.Environ(), "XDG_STATE_HOME="+filepath.Join(dir, "state")), journal, args...)
 	done := st.Finished
 
-	out, err := exec.Command(bin, args[:len(args)-2]...).CombinedOutput()
+	second := exec.Command(bin, args[:len(args)-2]...)
+	second.Env = append(os.Environ(), "XDG_STATE_HOME="+filepath.Join(dir, "state"))
+	out, err := second.CombinedOutput()
 	if err != nil {
 		t.Fatalf("second apply: %v\n%s", err, out)
 	}

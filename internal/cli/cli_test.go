@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,8 +31,18 @@ type result struct {
 	stdout, err string
 }
 
+// run runs the command line args with env as the environment. Unless env says otherwise,
+// $XDG_STATE_HOME is a directory of the test's own, so that journals and the deletion log
+// stay out of the home directory.
 func run(t *testing.T, env map[string]string, stdin string, args ...string) result {
 	t.Helper()
+	if _, ok := env["XDG_STATE_HOME"]; !ok {
+		env = maps.Clone(env)
+		if env == nil {
+			env = map[string]string{}
+		}
+		env["XDG_STATE_HOME"] = t.TempDir()
+	}
 	var out, errb bytes.Buffer
 	code := cli.Run(context.Background(), args, cli.IO{
 		In: strings.NewReader(stdin), Out: &out, Err: &errb,

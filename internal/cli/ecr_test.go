@@ -76,6 +76,12 @@ func TestECRCommands(t *testing.T) {
 		t.Errorf("plan made %d DescribeImages calls, want 1 for 253 images; stats: %s", s.Calls("DescribeImages"), r.err)
 	}
 
+	// No quarantine on ECR yet: apply says so and deletes nothing.
+	r = run(t, nil, "", "apply", "--policy", pol, ref, "--yes", "--journal", filepath.Join(dir, "journal"), "--quarantine", filepath.Join(dir, "q"))
+	if r.code != 1 || !strings.Contains(r.err, "OCI Distribution API") || s.Calls("BatchDeleteImage") != 0 {
+		t.Errorf("apply --quarantine on ECR = %d, %d BatchDeleteImage calls: %s", r.code, s.Calls("BatchDeleteImage"), r.err)
+	}
+
 	r = run(t, nil, "", "apply", "--policy", pol, ref, "--yes", "--journal", filepath.Join(dir, "journal"), "-o", "json")
 	var res struct {
 		Deleted, Failed int

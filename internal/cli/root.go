@@ -126,7 +126,7 @@ func NewRoot(io IO) *cobra.Command {
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
 	root.SetFlagErrorFunc(flagError)
-	root.AddCommand(newPolicyCmd(io), newInventoryCmd(io), newPlanCmd(io), newAuditCmd(io), newSimulateCmd(io), newApplyCmd(io), newEnsureCmd(io), newPinCmd(io), newInUseCmd(io), newLabelsCmd(io), newServeCmd(io), newVersionCmd(io))
+	root.AddCommand(newPolicyCmd(io), newInventoryCmd(io), newPlanCmd(io), newAuditCmd(io), newSimulateCmd(io), newApplyCmd(io), newRestoreCmd(io), newLogCmd(io), newEnsureCmd(io), newPinCmd(io), newInUseCmd(io), newLabelsCmd(io), newServeCmd(io), newVersionCmd(io))
 	group(root)
 	for _, c := range root.Commands() {
 		if c.HasSubCommands() {

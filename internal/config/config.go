@@ -60,6 +60,13 @@ type Safety struct {
 	// "manifests:deploy"): what runs there is never removed. A manifests directory is
 	// relative to the configuration file.
 	InUse []string `yaml:"inUse"`
+	// Quarantine is where apply copies every manifest before deleting it, so that
+	// shipshape restore can put it back: a directory (an OCI image layout, relative to
+	// the configuration file) or a repository HOST/REPO.
+	Quarantine string `yaml:"quarantine"`
+	// QuarantineBlobs copies layers into the quarantine too, so that a restore works
+	// after the registry's garbage collection.
+	QuarantineBlobs bool `yaml:"quarantineBlobs"`
 }
 
 // Duration is a time.Duration written as Go writes durations, or as whole days ("7d").

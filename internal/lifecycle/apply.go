@@ -45,6 +45,11 @@ type ApplyRequest struct {
 	RecheckInterval time.Duration
 	// AWS is the account the ecs and lambda in-use sources use.
 	AWS ecr.Account
+	// Quarantine is where a copy of every manifest goes before it is deleted: a directory
+	// (an OCI image layout) or a repository HOST/REPO; "" keeps none (see QuarantineDest).
+	// QuarantineBlobs copies layers too.
+	Quarantine      string
+	QuarantineBlobs bool
 	// Log receives what people should know on the way: a resumed or replaced journal,
 	// targets kept since a saved plan was made, a forced limit.
 	Log io.Writer
@@ -98,16 +103,33 @@ func Apply(ctx context.Context, req ApplyRequest) (*ApplyOutcome, error) {
 			return nil, fmt.Errorf("the saved plan is for %s, not %s; plan %s again", s.Ref(), t.Ref, t.Ref)
 		}
 	}
+	getenv := req.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	journal := req.Journal
 	if journal == "" {
 		var err error
-		getenv := req.Getenv
-		if getenv == nil {
-			getenv = os.Getenv
-		}
 		if journal, err = JournalPath(getenv, t.Host, t.Repo); err != nil {
 			return nil, err
 		}
+	}
+	runs, err := RunsDir(getenv, t.Host, t.Repo)
+	if err != nil {
+		return nil, err
+	}
+	var keep apply.Quarantine
+	if req.Quarantine != "" {
+		src, err := storageOf(t)
+		if err != nil {
+			return nil, err
+		}
+		q, err := openQuarantine(ctx, getenv, req.Quarantine, req.QuarantineBlobs, t.opts, t.cfg)
+		if err != nil {
+			return nil, err
+		}
+		defer q.Close()
+		keep = &quarantineSink{q: q, src: src, host: t.Host, repo: t.Repo}
 	}
 	pending, err := pendingJournal(journal, t)
 	if err != nil {
@@ -176,7 +198,7 @@ func Apply(ctx context.Context, req ApplyRequest) (*ApplyOutcome, error) {
 	out.Result, err = apply.Run(ctx, t.Reg, t.Repo, inv, pl, apply.Options{
 		JournalPath: journal, Host: t.Host, PlanDigest: digest,
 		Concurrency: min(concurrency, apply.DefaultConcurrency), BatchSize: batch, Progress: report,
-		RecheckInterval: req.RecheckInterval,
+		RecheckInterval: req.RecheckInterval, RunsDir: runs, Quarantine: keep,
 	})
 	return out, err
 }
@@ -213,17 +235,29 @@ func pendingJournal(path string, t *Target) (*apply.State, error) {
 // JournalPath is where apply records its runs on host/repo by default:
 // $XDG_STATE_HOME/shipshape/journal/HOST/REPO.jsonl (~/.local/state without the variable).
 func JournalPath(getenv func(string) string, host, repo string) (string, error) {
+	base, err := StateDir(getenv)
+	if err != nil {
+		return "", fmt.Errorf("finding a place for the journal (give --journal): %w", err)
+	}
+	return filepath.Join(base, "journal", safeHost(host), filepath.FromSlash(repo)+".jsonl"), nil
+}
+
+// StateDir is where shipshape keeps what it records between runs: $XDG_STATE_HOME/shipshape
+// (~/.local/state/shipshape without the variable).
+func StateDir(getenv func(string) string) (string, error) {
 	base := getenv("XDG_STATE_HOME")
 	if base == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			return "", fmt.Errorf("finding a place for the journal (give --journal): %w", err)
+			return "", err
 		}
 		base = filepath.Join(home, ".local", "state")
 	}
-	safe := strings.NewReplacer(":", "_").Replace(host)
-	return filepath.Join(base, "shipshape", "journal", safe, filepath.FromSlash(repo)+".jsonl"), nil
+	return filepath.Join(base, "shipshape"), nil
 }
+
+// safeHost writes a registry host as a directory name ("localhost_5000").
+func safeHost(host string) string { return strings.NewReplacer(":", "_").Replace(host) }
 
 // PendingWarning says, for plan, that an interrupted apply on the repository is pending; ""
 // when none is.

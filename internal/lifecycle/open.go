@@ -46,6 +46,10 @@ type Target struct {
 	requests *registry.Counter
 	// progress is RegistryOptions.Progress, which Reg reports to.
 	progress progress.Reporter
+	// opts and cfg are what Reg was opened with, to open other repositories alike (a
+	// quarantine repository).
+	opts RegistryOptions
+	cfg  *config.Config
 }
 
 // Stats says how many requests the client made, by kind, with their retries and cache
@@ -103,7 +107,8 @@ func Open(ctx context.Context, ref string, cfg *config.Config, o RegistryOptions
 	if err != nil {
 		return nil, err
 	}
-	return &Target{Reg: c, requests: requests, progress: o.Progress, Host: host, Repo: repo, Ref: host + "/" + repo, Batch: apply.DefaultBatchSize}, nil
+	return &Target{Reg: c, requests: requests, progress: o.Progress, Host: host, Repo: repo, Ref: host + "/" + repo, Batch: apply.DefaultBatchSize,
+		opts: o, cfg: cfg}, nil
 }
 
 // openECR connects to an ECR registry. A registry of shipshape.yaml with the same account
@@ -132,5 +137,5 @@ func openECR(ctx context.Context, cfg *config.Config, o RegistryOptions, host, a
 	if err != nil {
 		return nil, err
 	}
-	return &Target{Reg: c, requests: requests, Host: host, Repo: repo, Ref: host + "/" + repo, Batch: ecrBatch}, nil
+	return &Target{Reg: c, requests: requests, Host: host, Repo: repo, Ref: host + "/" + repo, Batch: ecrBatch, opts: o, cfg: cfg}, nil
 }

@@ -23,7 +23,12 @@ const (
 	CodeInternal     = "internal"             // 500
 	CodeRegistry     = "registry_unavailable" // 502: enforce mode, the registry could not be read
 	CodeUnavailable  = "unavailable"          // 503: the pin store does not answer (healthz)
+	CodeClosed       = "client_closed"        // 499: the client went away before the answer; logged, never read
 )
+
+// statusClientClosed is the status the access log records for a request its client
+// abandoned (nginx's 499): not a failure of the server.
+const statusClientClosed = 499
 
 // Error is the body of every error response, {"error": {...}}, and what Client returns
 // for one. It wraps pins.ErrNotFound and pins.ErrConflict for 404 and 409.
@@ -76,6 +81,9 @@ func toError(err error) (e *Error, internal bool) {
 
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e, internal := toError(err)
+	if internal && r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
+		e, internal = &Error{Status: statusClientClosed, Code: CodeClosed, Message: "the client closed the request"}, false
+	}
 	if internal {
 		// The cause goes to the log, not to the client.
 		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",

@@ -1,10 +1,12 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -445,5 +447,25 @@ func TestWrongMethodIs405(t *testing.T) {
 	}
 	if r := call(t, "GET", url+"/v2/nothing", writeToken, ""); r.status != http.StatusNotFound || r.header.Get("Allow") != "" {
 		t.Errorf("GET /v2/nothing = %d, Allow %q; want 404", r.status, r.header.Get("Allow"))
+	}
+}
+
+// TestAbandonedRequestIsNoServerError: a request whose client went away is logged as 499,
+// not as a failure of the server (500 with an error line).
+func TestAbandonedRequestIsNoServerError(t *testing.T) {
+	t.Parallel()
+	var log bytes.Buffer
+	h := server.New(server.Config{Store: openStore(t), Tokens: testTokens(t), Logger: slog.New(slog.NewJSONHandler(&log, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPut, "/v1/pins/web", strings.NewReader(putBody(digest(1), sha(1))))
+	req.Header.Set("Authorization", "Bearer "+writeToken)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 499 {
+		t.Errorf("status = %d, want 499; body %s", rec.Code, rec.Body)
+	}
+	if strings.Contains(log.String(), "request failed") || !strings.Contains(log.String(), `"status":499`) {
+		t.Errorf("log, want a 499 access line and no error line:\n%s", log.String())
 	}
 }

@@ -333,3 +333,17 @@ func isLoopback(host string) bool {
 	ip := net.ParseIP(name)
 	return ip != nil && ip.IsLoopback()
 }
+
+// Storage returns the oras client of repo, for copying whole graphs to and from it (apply's
+// quarantine, restore). Its requests go through the Client's transport: the same
+// credentials, rate limit, retries and request counts.
+func (c *Client) Storage(repo string) (*remote.Repository, error) {
+	r, err := c.repository(repo)
+	if err != nil {
+		return nil, err
+	}
+	return r.Repository, nil
+}
+
+// Host is the registry host the Client speaks to, as given to New.
+func (c *Client) Host() string { return c.host }

@@ -9,15 +9,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -114,86 +110,7 @@ func (h *untagOnDelete) tagsOf(repo, digest string) []string {
 // says, with n, last and a Link header to the next page.
 func StartDistribution(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		msg := "docker-registry not found (install it with: apt-get install docker-registry)"
-		if os.Getenv(RequireRegistryEnv) == "1" {
-			t.Fatalf("%s, and %s=1", msg, RequireRegistryEnv)
-		}
-		t.Skip(msg)
-	}
-	dir := t.TempDir()
-	// Another process may take the free port before the registry binds it: try again.
-	var lastErr error
-	for range 3 {
-		host, err := startDistribution(t, bin, dir)
-		if err == nil {
-			return host
-		}
-		lastErr = err
-	}
-	t.Fatalf("starting docker-registry: %v", lastErr)
-	return ""
-}
-
-func startDistribution(t testing.TB, bin, dir string) (string, error) {
-	host, err := freeLoopbackAddr()
-	if err != nil {
-		return "", err
-	}
-	data, err := os.MkdirTemp(dir, "data-")
-	if err != nil {
-		return "", err
-	}
-	config := fmt.Sprintf(`version: 0.1
-log:
-  level: error
-  accesslog: {disabled: true}
-storage:
-  filesystem: {rootdirectory: %q}
-  delete: {enabled: true}
-  cache: {blobdescriptor: inmemory}
-http:
-  addr: %s
-  secret: registrytest
-`, data, host)
-	cfgPath := filepath.Join(data, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
-		return "", err
-	}
-	var out lockedBuffer
-	cmd := exec.Command(bin, "serve", cfgPath)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		return "", err
-	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(exited)
-	}()
-	stop := func() {
-		cmd.Process.Kill()
-		<-exited
-	}
-
-	deadline := time.Now().Add(distributionStartTimeout)
-	for {
-		select {
-		case <-exited:
-			return "", fmt.Errorf("docker-registry exited: %s", out.String())
-		default:
-		}
-		if pingV2(host) {
-			t.Cleanup(stop)
-			return host, nil
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return "", fmt.Errorf("docker-registry did not answer within %v: %s", distributionStartTimeout, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return StartDistributionGC(t).Host
 }
 
 // pingV2 reports whether the registry at host answers /v2/.
