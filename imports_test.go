@@ -64,6 +64,8 @@ func TestImportRules(t *testing.T) {
 		{pkg: "internal/registry", why: "the contract knows no backend and no cloud SDK", forbidden: io[5:], allowedInternal: []string{"internal/inventory"}},
 		{pkg: "internal/registry/oci", why: "a backend depends only on the contract and the image graph", allowedInternal: []string{"internal/registry", "internal/inventory"}},
 		{pkg: "internal/registry/ecr", why: "a backend depends only on the contract and the image graph", allowedInternal: []string{"internal/registry", "internal/inventory"}},
+		{pkg: "internal/apply", why: "apply knows the quarantine by an interface; copying graphs is the quarantine's", forbidden: []string{"oras.land/", "github.com/aws/"}},
+		{pkg: "internal/quarantine", why: "the quarantine copies through oras-go and knows no backend", forbidden: []string{"github.com/aws/"}, allowedInternal: []string{"internal/inventory", "internal/redact", "internal/report"}},
 		{pkg: "internal/cli", why: "commands turn flags into calls; cloud SDKs stay in backends and sources", forbidden: []string{"github.com/aws/", "k8s.io/"}},
 		{pkg: "cmd/shipshape", why: "main only wires signals to the CLI", allowedInternal: []string{"internal/cli"}},
 	}

@@ -124,7 +124,7 @@ func Apply(ctx context.Context, req ApplyRequest) (*ApplyOutcome, error) {
 		if err != nil {
 			return nil, err
 		}
-		q, err := openQuarantine(ctx, getenv, req.Quarantine, req.QuarantineBlobs, t.opts, t.cfg)
+		q, err := openQuarantine(ctx, getenv, req.Quarantine, req.QuarantineBlobs, true, t.opts, t.cfg)
 		if err != nil {
 			return nil, err
 		}

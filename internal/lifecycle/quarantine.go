@@ -55,19 +55,21 @@ func QuarantineDest(flag string, blobsFlag, blobsSet bool, cfg *config.Config) (
 }
 
 // openQuarantine opens the quarantine at dest: a directory, or a repository on any OCI
-// registry, opened with the registry options o and shipshape.yaml cfg.
-func openQuarantine(ctx context.Context, getenv func(string) string, dest string, blobs bool, o RegistryOptions, cfg *config.Config) (*quarantine.Quarantine, error) {
+// registry, opened with the registry options o and shipshape.yaml cfg. Unless create is
+// set, only a quarantine that exists is opened.
+func openQuarantine(ctx context.Context, getenv func(string) string, dest string, blobs, create bool, o RegistryOptions, cfg *config.Config) (*quarantine.Quarantine, error) {
 	state, err := StateDir(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("finding a place for the quarantine ledger: %w", err)
 	}
 	q, err := quarantine.Open(ctx, dest, quarantine.Options{
 		Blobs:      blobs,
+		Existing:   !create,
 		LedgerDir:  filepath.Join(state, "quarantine"),
 		Repository: repositoryOpener(ctx, o, cfg),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("quarantine %s: %w", dest, err)
+		return nil, err
 	}
 	return q, nil
 }
@@ -123,7 +125,7 @@ func Restore(ctx context.Context, req RestoreRequest) ([]quarantine.Restored, er
 	if err != nil {
 		return nil, err
 	}
-	q, err := openQuarantine(ctx, req.Getenv, req.From, false, t.opts, t.cfg)
+	q, err := openQuarantine(ctx, req.Getenv, req.From, false, false, t.opts, t.cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +206,7 @@ func PruneQuarantines(ctx context.Context, getenv func(string) string, o Registr
 	}
 	var out []quarantine.Pruned
 	for _, dest := range dests {
-		q, err := openQuarantine(ctx, getenv, dest, false, o, cfg)
+		q, err := openQuarantine(ctx, getenv, dest, false, false, o, cfg)
 		if err != nil {
 			return out, err
 		}

@@ -73,6 +73,9 @@ var (
 	ErrNotQuarantine = errors.New("not a shipshape quarantine")
 	// ErrNoMatch: a Selection matches no entry.
 	ErrNoMatch = errors.New("nothing quarantined matches")
+	// ErrNoQuarantine: Options.Existing was set and there is no quarantine at the
+	// destination.
+	ErrNoQuarantine = errors.New("no quarantine there (apply --quarantine makes one)")
 	// ErrClosed: the Quarantine was closed.
 	ErrClosed = errors.New("quarantine closed")
 )
@@ -126,6 +129,10 @@ type Options struct {
 	LedgerDir string
 	// Now returns the current time, for Entry.At; nil means time.Now.
 	Now func() time.Time
+	// Existing opens only a quarantine that exists (for restore and prune): without a
+	// ledger at dest, Open fails with an error wrapping ErrNoQuarantine and creates
+	// nothing.
+	Existing bool
 }
 
 // Quarantine is an open quarantine. It is safe for concurrent use.
@@ -219,6 +226,11 @@ func Open(ctx context.Context, dest string, opts Options) (*Quarantine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("opening quarantine %s: %w", dest, err)
 		}
+		if opts.Existing {
+			if _, err := os.Stat(filepath.Join(dir, ledgerFile)); err != nil {
+				return nil, fmt.Errorf("opening quarantine %s: %w", dir, ErrNoQuarantine)
+			}
+		}
 		if err := prepareDir(dir); err != nil {
 			return nil, fmt.Errorf("opening quarantine %s: %w", dir, err)
 		}
@@ -245,6 +257,11 @@ func Open(ctx context.Context, dest string, opts Options) (*Quarantine, error) {
 			return nil, fmt.Errorf("opening quarantine %s: %w", q.name, err)
 		}
 		ledgerPath = filepath.Join(opts.LedgerDir, strings.ReplaceAll(host, ":", "_"), filepath.FromSlash(repo)+".jsonl")
+		if opts.Existing {
+			if _, err := os.Stat(ledgerPath); err != nil {
+				return nil, fmt.Errorf("opening quarantine %s: %w (its ledger, %s, is not on this machine)", q.name, ErrNoQuarantine, ledgerPath)
+			}
+		}
 	}
 	l, recs, runs, err := openLedger(ledgerPath)
 	if err != nil {

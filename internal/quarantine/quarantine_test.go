@@ -747,3 +747,30 @@ func TestConcurrentPuts(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenExisting: restore and prune open only a quarantine that exists; a mistyped
+// destination is an error, and nothing is created there.
+func TestOpenExisting(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "typo")
+	if _, err := quarantine.Open(ctx, dir, quarantine.Options{Existing: true}); !errors.Is(err, quarantine.ErrNoQuarantine) {
+		t.Errorf("Open(missing, Existing) = %v, want ErrNoQuarantine", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Open(missing, Existing) created %s (%v)", dir, err)
+	}
+	ledgers := t.TempDir()
+	repoOpened := false
+	_, err := quarantine.Open(ctx, "registry.example.com/quarantine/app", quarantine.Options{Existing: true, LedgerDir: ledgers,
+		Repository: func(host, repo string) (oras.Target, error) { repoOpened = true; return nil, nil }})
+	if !errors.Is(err, quarantine.ErrNoQuarantine) || !repoOpened {
+		t.Errorf("Open(repository without a ledger, Existing) = %v, want ErrNoQuarantine", err)
+	}
+	q := open(t, dir, quarantine.Options{})
+	q.Close()
+	again := open(t, dir, quarantine.Options{Existing: true})
+	if entries, err := again.Entries(); err != nil || len(entries) != 0 {
+		t.Errorf("Entries() of a new quarantine = %v, %v", entries, err)
+	}
+}
