@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Times `shipshape apply` of a saved plan against a parallel crane loop deleting the same digests from a local registry.
 # Usage: bench/apply.sh [BUILDS [RUNS]]   (default 1500 builds: 2,000 tags, 4,500 manifests; 3 runs)
+#        QUARANTINE=dir bench/apply.sh    apply copies each manifest to a quarantine directory
+#        QUARANTINE=blobs bench/apply.sh  … with its layers (--quarantine-blobs)
 #
 # Starts Debian's docker-registry (deletion enabled) on a free port of 127.0.0.1 with its
 # storage in a temporary directory, fills it once with bench/fill, and keeps a copy of that
@@ -200,13 +202,23 @@ log "shipshape inventory: $(secs "$inventory_us") s, $inventory_counts"
 apply_run() {
   local t0
   fresh
-  rm -rf "$work/cache-apply" "$work/journal.jsonl"
+  local undo=()
+  case "${QUARANTINE:-}" in
+    "") ;;
+    dir) undo=(--quarantine "$work/quarantine") ;;
+    blobs) undo=(--quarantine "$work/quarantine" --quarantine-blobs) ;;
+    *) die "QUARANTINE is dir or blobs, not $QUARANTINE" ;;
+  esac
+  rm -rf "$work/cache-apply" "$work/journal.jsonl" "$work/quarantine" "$work/state"
   cp -a "$work/cache" "$work/cache-apply"
   counts >/dev/null
   t0=$(now_us)
-  "$out/shipshape" apply "$work/plan.json" --yes --cache-dir "$work/cache-apply" --journal "$work/journal.jsonl" \
-    --stats -q -o json >"$work/apply.json" 2>"$work/apply.stderr" || die "shipshape apply failed: $(tail -5 "$work/apply.stderr")"
+  XDG_STATE_HOME="$work/state" "$out/shipshape" apply "$work/plan.json" --yes --cache-dir "$work/cache-apply" --journal "$work/journal.jsonl" \
+    "${undo[@]}" --stats -q -o json >"$work/apply.json" 2>"$work/apply.stderr" || die "shipshape apply failed: $(tail -5 "$work/apply.stderr")"
   run_us=$(($(now_us) - t0))
+  if [ -n "${QUARANTINE:-}" ]; then
+    log "quarantine: $(du -sh "$work/quarantine" | cut -f1), $(wc -l <"$work/quarantine/shipshape-ledger.jsonl") copies"
+  fi
   run_counts=$(counts)
   apply_left=$(present)
   apply_facts=$(jq -r '"\(.deleted) deleted, \(.gone) gone, \(.skipped) skipped, \(.failed) failed, \(.problems // [] | length) problems"' "$work/apply.json")

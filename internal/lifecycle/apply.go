@@ -120,7 +120,7 @@ func Apply(ctx context.Context, req ApplyRequest) (*ApplyOutcome, error) {
 	}
 	var keep apply.Quarantine
 	if req.Quarantine != "" {
-		src, err := storageOf(t)
+		src, err := sourceOf(t)
 		if err != nil {
 			return nil, err
 		}

@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/shipshape-dev/shipshape/internal/apply"
 	"github.com/shipshape-dev/shipshape/internal/config"
 	"github.com/shipshape-dev/shipshape/internal/quarantine"
 	"github.com/shipshape-dev/shipshape/internal/registry"
+	"github.com/shipshape-dev/shipshape/internal/registry/oci"
 )
 
 // storager is a backend that hands out the oras client of a repository, to copy whole
@@ -89,8 +91,18 @@ func repositoryOpener(ctx context.Context, o RegistryOptions, cfg *config.Config
 // quarantineSink is apply's Quarantine: it copies from the repository being cleaned.
 type quarantineSink struct {
 	q          *quarantine.Quarantine
-	src        *remote.Repository
+	src        content.ReadOnlyStorage
 	host, repo string
+}
+
+// sourceOf returns what a quarantine copies t's repository from: through the OCI backend's
+// cache (oci.Source), where the manifests and configs the inventory just read are, by
+// digest, so that copying them costs no request.
+func sourceOf(t *Target) (content.ReadOnlyStorage, error) {
+	if c, ok := t.Reg.(*oci.Client); ok {
+		return c.Source(t.Repo)
+	}
+	return storageOf(t)
 }
 
 func (s *quarantineSink) Keep(ctx context.Context, k apply.Keep) (string, error) {

@@ -50,7 +50,11 @@ func WriteRestored(w io.Writer, res []Restored, dryRun bool) {
 			if dryRun {
 				verb = "would restore"
 			}
-			fmt.Fprintf(w, "%-13s %s  %s/%s  run %s%s\n", verb, what, e.Host, e.Repository, e.Run, layersFrom(r.Blobs))
+			how := layersFrom(r.Blobs)
+			if r.With != "" {
+				how = "  with " + inventory.ShortDigest(r.With)
+			}
+			fmt.Fprintf(w, "%-13s %s  %s/%s  run %s%s\n", verb, what, e.Host, e.Repository, e.Run, how)
 		case OutcomePresent:
 			present++
 			fmt.Fprintf(w, "%-13s %s  %s/%s  already in the repository\n", "present", what, e.Host, e.Repository)

@@ -105,6 +105,9 @@ type Restored struct {
 	Kept map[string]string `json:"kept,omitempty"`
 	// Moved are the tags moved back, with RestoreOptions.Retag.
 	Moved []string `json:"moved,omitempty"`
+	// With is the entry this one came back with, in this restore: the index that lists
+	// it, or the referrer whose subject it is. Its tags are still its own to restore.
+	With string `json:"with,omitempty"`
 	// Detail says why it failed.
 	Detail string `json:"detail,omitempty"`
 }
@@ -162,13 +165,14 @@ func (q *Quarantine) Restore(ctx context.Context, dst oras.Target, sel Selection
 	}
 	selected = restoreOrder(selected)
 
-	done := make(map[string]bool) // manifests restored or found in this call
+	done := make(map[string]bool)   // manifests restored or found in this call
+	with := make(map[string]string) // manifests restored in another entry's graph → that entry
 	var out []Restored
 	for _, r := range selected {
 		if err := ctx.Err(); err != nil {
 			return out, fmt.Errorf("restoring %s of %s/%s: %w", what, sel.Host, sel.Repository, err)
 		}
-		out = append(out, q.restore(ctx, dst, r.Entry, owner, done, opts))
+		out = append(out, q.restore(ctx, dst, r.Entry, owner, done, with, opts))
 	}
 	return out, nil
 }
@@ -197,7 +201,7 @@ func restoreOrder(recs []*putRecord) []*putRecord {
 }
 
 // restore restores one entry.
-func (q *Quarantine) restore(ctx context.Context, dst oras.Target, e Entry, owner map[string]string, done map[string]bool, opts RestoreOptions) Restored {
+func (q *Quarantine) restore(ctx context.Context, dst oras.Target, e Entry, owner map[string]string, done map[string]bool, with map[string]string, opts RestoreOptions) Restored {
 	r := Restored{Entry: e, Kept: map[string]string{}}
 	r.Entry.Tags = slices.Clone(e.Tags)
 	root := rootOf(e)
@@ -207,6 +211,10 @@ func (q *Quarantine) restore(ctx context.Context, dst oras.Target, e Entry, owne
 	}
 
 	present := done[e.Digest]
+	if by, ok := with[e.Digest]; ok {
+		// Back already, with the graph of an entry restored before it in this call.
+		present, r.Outcome, r.With = true, OutcomeRestored, by
+	}
 	if !present {
 		ok, err := dst.Exists(ctx, root)
 		if err != nil {
@@ -214,9 +222,11 @@ func (q *Quarantine) restore(ctx context.Context, dst oras.Target, e Entry, owne
 		}
 		present = ok
 	}
-	if present {
+	switch {
+	case r.With != "":
+	case present:
 		r.Outcome = OutcomePresent
-	} else {
+	default:
 		layers, missing, err := q.layersToRestore(ctx, dst, root)
 		if err != nil {
 			return fail("%v", err)
@@ -242,6 +252,16 @@ func (q *Quarantine) restore(ctx context.Context, dst oras.Target, e Entry, owne
 			}
 		}
 		r.Outcome = OutcomeRestored
+		// Say which manifests came back with this one: the children of an index, the
+		// subject of a referrer.
+		_, _ = walk(ctx, q.store(), root, false, func(_ context.Context, n node) (bool, error) {
+			if n.role == roleChild || n.role == roleSubject {
+				if _, ok := with[n.Digest.String()]; !ok {
+					with[n.Digest.String()] = e.Digest
+				}
+			}
+			return n.role != roleConfig, nil
+		})
 	}
 	done[e.Digest] = true
 

@@ -271,3 +271,52 @@ func TestRestoreSelection(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreSaysWhatCameBackWith: apply quarantines an index and, one by one, the
+// children that go with it; restoring the run brings the children back with the index, and
+// says so, rather than calling them present.
+func TestRestoreSaysWhatCameBackWith(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	host := registrytest.NewInProcess(t)
+	repo := "team/app"
+	b := registrytest.PushBuild(t, host, repo, "v1", registrytest.BuildOptions{})
+	src := storage(t, host, repo)
+	g := readGraph(t, src, resolve(t, src, b.Index))
+	q := open(t, t.TempDir(), quarantine.Options{Blobs: true})
+	put(t, q, src, "r1", host, repo, b.Index, "v1")
+	var children []string
+	for _, d := range b.Images {
+		children = append(children, d)
+	}
+	for _, d := range b.Attestations {
+		children = append(children, d)
+	}
+	for _, d := range children {
+		put(t, q, src, "r1", host, repo, d)
+	}
+	deleteGraph(t, src, g)
+
+	res, err := q.Restore(ctx, src, quarantine.Selection{Host: host, Repository: repo, Run: "r1"}, quarantine.RestoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1+len(children) {
+		t.Fatalf("Restore() = %d outcomes, want %d", len(res), 1+len(children))
+	}
+	for _, r := range res {
+		want := b.Index
+		if r.Entry.Digest == b.Index {
+			want = ""
+		}
+		if r.Outcome != quarantine.OutcomeRestored || r.With != want {
+			t.Errorf("%s: %s with %q, want restored with %q", r.Entry.Digest, r.Outcome, r.With, want)
+		}
+	}
+	var out strings.Builder
+	quarantine.WriteRestored(&out, res, false)
+	if !strings.Contains(out.String(), "with sha256:"+strings.TrimPrefix(b.Index, "sha256:")[:12]) || !strings.Contains(out.String(), "3 restored, 0 already present") {
+		t.Errorf("WriteRestored():\n%s", out.String())
+	}
+	checkGraph(t, src, g)
+}
