@@ -87,6 +87,7 @@ type Status struct {
 	Host       string     `json:"host"`
 	Repository string     `json:"repository"`
 	Journal    string     `json:"journal"`
+	Run        string     `json:"run,omitempty"`
 	PlanDigest string     `json:"planDigest,omitempty"`
 	Started    *time.Time `json:"started,omitempty"`
 	Targets    int        `json:"targets"`
@@ -107,7 +108,7 @@ func NewStatus(host, repo, path string, st *State) Status {
 	if remaining == nil {
 		remaining = []Record{}
 	}
-	return Status{Host: st.Host, Repository: st.Repository, Journal: path, PlanDigest: st.PlanDigest,
+	return Status{Host: st.Host, Repository: st.Repository, Journal: path, Run: st.Run, PlanDigest: st.PlanDigest,
 		Started: &st.Started, Targets: st.Targets, Finished: st.Finished, Done: st.Done, Pending: !st.Done, Remaining: remaining}
 }
 
@@ -122,12 +123,12 @@ func WriteStatus(w io.Writer, s Status) {
 		fmt.Fprintf(w, "%s: no apply journal (%s)\n", ref, s.Journal)
 		return
 	case s.Done:
-		fmt.Fprintf(w, "%s: the last apply (started %s) finished; nothing is pending\n", ref, s.Started.Local().Format("2006-01-02 15:04"))
+		fmt.Fprintf(w, "%s: the last apply (run %s, started %s) finished; nothing is pending\n", ref, s.Run, s.Started.Local().Format("2006-01-02 15:04"))
 		return
 	}
 	fmt.Fprintf(w, "%s: an interrupted apply is pending\n", ref)
-	fmt.Fprintf(w, "  journal    %s\n  plan       %s\n  started    %s\n  done       %d of %d\n  remaining  %d\n",
-		s.Journal, s.PlanDigest, s.Started.Local().Format("2006-01-02 15:04:05"), s.Finished, s.Targets, len(s.Remaining))
+	fmt.Fprintf(w, "  journal    %s\n  run        %s\n  plan       %s\n  started    %s\n  done       %d of %d\n  remaining  %d\n",
+		s.Journal, s.Run, s.PlanDigest, s.Started.Local().Format("2006-01-02 15:04:05"), s.Finished, s.Targets, len(s.Remaining))
 	for i, r := range s.Remaining {
 		if i == maxListed {
 			fmt.Fprintf(w, "    … and %d more\n", len(s.Remaining)-maxListed)
