@@ -310,9 +310,12 @@ func (q *Quarantine) neededElsewhere(ctx context.Context, needed map[digest.Dige
 	var foreign []string
 	err := lister.Tags(ctx, "", func(tags []string) error {
 		for _, t := range tags {
-			if run, ok := strings.CutPrefix(t, TagPrefix); ok && len(run) > quarantineTagHex+1 && !ours[run[:len(run)-quarantineTagHex-1]] {
-				foreign = append(foreign, t)
+			// Every tag but our runs' is another's: another ledger's copies, or anything
+			// else someone keeps there. What it reaches stays.
+			if run, ok := strings.CutPrefix(t, TagPrefix); ok && len(run) > quarantineTagHex+1 && ours[run[:len(run)-quarantineTagHex-1]] {
+				continue
 			}
+			foreign = append(foreign, t)
 		}
 		return nil
 	})

@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,7 +45,9 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/content/oci"
+	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
+	"oras.land/oras-go/v2/registry/remote/errcode"
 
 	"github.com/shipshape-dev/shipshape/internal/redact"
 )
@@ -256,6 +259,9 @@ func Open(ctx context.Context, dest string, opts Options) (*Quarantine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("opening quarantine %s: %w", q.name, err)
 		}
+		if err := dedicated(ctx, q.target); err != nil {
+			return nil, fmt.Errorf("opening quarantine %s: %w", q.name, err)
+		}
 		ledgerPath = filepath.Join(opts.LedgerDir, strings.ReplaceAll(host, ":", "_"), filepath.FromSlash(repo)+".jsonl")
 		if opts.Existing {
 			if _, err := os.Stat(ledgerPath); err != nil {
@@ -394,4 +400,35 @@ func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
 // rootOf is the descriptor of e's manifest.
 func rootOf(e Entry) ocispec.Descriptor {
 	return ocispec.Descriptor{MediaType: e.MediaType, Digest: digest.Digest(e.Digest), Size: e.Size}
+}
+
+// dedicated checks that a quarantine repository holds nothing but quarantine copies: every
+// tag it has starts with TagPrefix. A repository that holds other images is refused, as a
+// directory that holds other files is: pruning deletes manifests by digest, and one of
+// someone else's images could share a digest with a copy.
+func dedicated(ctx context.Context, target oras.Target) error {
+	lister, ok := target.(registry.TagLister)
+	if !ok {
+		return nil // nothing to list: a test target, or a store without tags
+	}
+	var others []string
+	err := lister.Tags(ctx, "", func(tags []string) error {
+		for _, t := range tags {
+			if !strings.HasPrefix(t, TagPrefix) && len(others) < maxListed {
+				others = append(others, t)
+			}
+		}
+		return nil
+	})
+	var resp *errcode.ErrorResponse
+	switch {
+	case errors.Is(err, errdef.ErrNotFound), errors.As(err, &resp) && resp.StatusCode == http.StatusNotFound:
+		return nil // a repository no one has pushed to yet
+	case err != nil:
+		return fmt.Errorf("listing its tags, to check it holds only quarantine copies: %w", err)
+	case len(others) > 0:
+		return fmt.Errorf("%w: the repository holds tags that are not shipshape's (%s); give the quarantine a repository of its own",
+			ErrNotQuarantine, strings.Join(others, ", "))
+	}
+	return nil
 }

@@ -774,3 +774,37 @@ func TestOpenExisting(t *testing.T) {
 		t.Errorf("Entries() of a new quarantine = %v, %v", entries, err)
 	}
 }
+
+// TestRegistryDestinationIsDedicated: a repository that holds images of its own is refused
+// as a quarantine; and one tagged by someone else after the fact keeps what that tag reaches
+// through a prune, since pruning deletes by digest.
+func TestRegistryDestinationIsDedicated(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	host := registrytest.NewInProcess(t)
+	opts := quarantine.Options{
+		Repository: func(h, r string) (oras.Target, error) { return storage(t, h, r), nil },
+		LedgerDir:  t.TempDir(),
+		Now:        fixedNow,
+	}
+	registrytest.PushImage(t, host, "shared/images", "v1", registrytest.ImageOptions{})
+	if _, err := quarantine.Open(ctx, host+"/shared/images", opts); !errors.Is(err, quarantine.ErrNotQuarantine) || !strings.Contains(err.Error(), "v1") {
+		t.Errorf("Open(a repository with a tag v1) = %v, want ErrNotQuarantine naming v1", err)
+	}
+
+	b := registrytest.PushBuild(t, host, "team/app", "sha-1", registrytest.BuildOptions{})
+	src := storage(t, host, "team/app")
+	q := open(t, host+"/quarantine/app", opts)
+	put(t, q, src, "r1", host, "team/app", b.Index, "sha-1")
+	dst := storage(t, host, "quarantine/app")
+	root := resolve(t, dst, b.Index)
+	if err := dst.Tag(ctx, root, "keep-me"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := q.Prune(ctx, t0.Add(time.Hour)); err != nil {
+		t.Fatalf("Prune() = %v", err)
+	}
+	if got, err := dst.Resolve(ctx, "keep-me"); err != nil || got.Digest.String() != b.Index {
+		t.Errorf("after Prune, keep-me resolves to %v (%v), want %s: a tag that is not shipshape's keeps its image", got.Digest, err, b.Index)
+	}
+}
