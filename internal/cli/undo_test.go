@@ -311,3 +311,34 @@ func TestKilledQuarantinedApply(t *testing.T) {
 		t.Errorf("after restore --all: %d images (want %d), tags (-before +after):\n%s", len(restored.Images), len(before.Images), diff)
 	}
 }
+
+// TestRegistryQuarantineAcrossMachines: apply quarantines into another repository in one
+// job; a later job, on a fresh machine with none of the first one's state, restores from it.
+func TestRegistryQuarantineAcrossMachines(t *testing.T) {
+	t.Parallel()
+	host := registrytest.NewInProcess(t)
+	repo := "demo/app"
+	pushBuilds(t, host, repo, 4) // the policy expires sha-000 and sha-001
+	src := repoStorage(t, host, repo)
+	graph := graphOf(t, src, "sha-000")
+	pol := writeFile(t, "policy.json", keepNewest)
+	q := host + "/quarantine/demo-app"
+
+	first := map[string]string{"XDG_STATE_HOME": t.TempDir()}
+	r := run(t, first, "", "apply", "--policy", pol, host+"/"+repo, "--yes", "--quarantine", q, "--no-cache")
+	if r.code != 0 || !strings.Contains(r.stdout, "6 deleted") || !strings.Contains(r.stdout, "Copies are in the quarantine "+q) {
+		t.Fatalf("apply --quarantine %s = %d\n%s%s", q, r.code, r.stdout, r.err)
+	}
+	if ok, _ := readable(t, src, graph[:1]); ok != 0 {
+		t.Fatal("sha-000 is still there after apply")
+	}
+
+	second := map[string]string{"XDG_STATE_HOME": t.TempDir()}
+	r = run(t, second, "", "restore", "--from", q, host+"/"+repo, "--tag", "sha-000")
+	if r.code != 0 || !strings.Contains(r.stdout, "restored") {
+		t.Fatalf("restore on a fresh machine = %d\n%s%s", r.code, r.stdout, r.err)
+	}
+	if ok, missing := readable(t, src, graph); missing != 0 {
+		t.Errorf("after restore %d of sha-000's manifests and blobs read back, %d missing", ok, missing)
+	}
+}

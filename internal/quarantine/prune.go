@@ -70,6 +70,12 @@ func (q *Quarantine) Prune(ctx context.Context, cutoff time.Time) (entries int, 
 		}
 	} else {
 		bytes, err = q.pruneRegistry(ctx, old, kept)
+		for _, r := range old {
+			q.mirror[r.Run] = true
+		}
+		if serr := q.syncLocked(); err == nil {
+			err = serr
+		}
 	}
 	if err != nil {
 		return len(old), bytes, fmt.Errorf("%s: %w", where, err)

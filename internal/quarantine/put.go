@@ -97,6 +97,9 @@ func (q *Quarantine) Put(ctx context.Context, src content.ReadOnlyStorage, e Ent
 	q.recs = withPut(q.recs, rec)
 	q.runs[e.Run] = true
 	q.dirty = true
+	if q.dir == "" {
+		q.mirror[e.Run] = true
+	}
 	out := e
 	out.Tags = slices.Clone(e.Tags)
 	return out, nil

@@ -12,7 +12,10 @@
 //
 // so that any OCI tool (oras, skopeo, crane) can read it. A registry repository holds the
 // copies as manifests, each root tagged shipshape-<run>-<first 12 hex digits of its digest>,
-// and keeps its ledger on local disk (Options.LedgerDir).
+// and keeps its ledger on local disk (Options.LedgerDir) and, run by run, in the repository
+// itself: an artifact tagged LedgerTagPrefix<run> holding the run's live entries, written by
+// Sync, which Open reads for the runs the local ledger lacks (see mirror.go). It must be a
+// repository of its own: one with tags that are not shipshape's is refused.
 //
 // The ledger is authoritative; index.json is derived from it and can always be rebuilt. It
 // is append-only: one JSON line per event, a quarantined manifest ({"put": …}) or an entry
@@ -160,6 +163,7 @@ type Quarantine struct {
 	recs   []*putRecord    // the entries, oldest first, without pruned ones
 	runs   map[string]bool // every run the ledger recorded, pruned ones too
 	dirty  bool            // index.json does not list recs yet
+	mirror map[string]bool // runs whose ledger artifact the registry repository lacks (Sync writes it)
 	closed bool
 
 	cache sync.Mutex
@@ -217,6 +221,7 @@ func Open(ctx context.Context, dest string, opts Options) (*Quarantine, error) {
 		blobs:    opts.Blobs,
 		verified: make(map[digest.Digest]bool),
 		complete: make(map[digest.Digest]bool),
+		mirror:   make(map[string]bool),
 	}
 	var ledgerPath string
 	if IsDirectory(dest) {
@@ -265,7 +270,13 @@ func Open(ctx context.Context, dest string, opts Options) (*Quarantine, error) {
 		ledgerPath = filepath.Join(opts.LedgerDir, strings.ReplaceAll(host, ":", "_"), filepath.FromSlash(repo)+".jsonl")
 		if opts.Existing {
 			if _, err := os.Stat(ledgerPath); err != nil {
-				return nil, fmt.Errorf("opening quarantine %s: %w (its ledger, %s, is not on this machine)", q.name, ErrNoQuarantine, ledgerPath)
+				runs, err := remoteRuns(ctx, q.target)
+				if err != nil {
+					return nil, fmt.Errorf("opening quarantine %s: listing its ledger artifacts: %w", q.name, err)
+				}
+				if len(runs) == 0 {
+					return nil, fmt.Errorf("opening quarantine %s: %w", q.name, ErrNoQuarantine)
+				}
 			}
 		}
 	}
@@ -274,6 +285,14 @@ func Open(ctx context.Context, dest string, opts Options) (*Quarantine, error) {
 		return nil, fmt.Errorf("opening quarantine %s: %w", q.name, err)
 	}
 	q.ledger, q.recs, q.runs = l, recs, runs
+	if q.dir == "" {
+		// What other machines quarantined there: the repository's ledger artifacts.
+		if err := q.adoptRemoteRuns(ctx); err != nil {
+			l.close()
+			return nil, fmt.Errorf("opening quarantine %s: %w", q.name, err)
+		}
+		slices.SortStableFunc(q.recs, func(a, b *putRecord) int { return a.At.Compare(b.At) })
+	}
 	if q.dir != "" {
 		// index.json is derived: write it now, in case a process died before its Sync.
 		if err := writeIndex(q.dir, entriesOf(recs)); err != nil {
@@ -303,7 +322,13 @@ func (q *Quarantine) syncLocked() error {
 	if err := q.ledger.sync(); err != nil {
 		return fmt.Errorf("syncing quarantine %s: %w", q.name, err)
 	}
-	if q.dir == "" || !q.dirty {
+	if q.dir == "" {
+		if err := q.mirrorRuns(context.Background(), q.mirror); err != nil {
+			return fmt.Errorf("syncing quarantine %s: %w", q.name, err)
+		}
+		return nil
+	}
+	if !q.dirty {
 		return nil
 	}
 	if err := writeIndex(q.dir, entriesOf(q.recs)); err != nil {
@@ -420,9 +445,8 @@ func dedicated(ctx context.Context, target oras.Target) error {
 		}
 		return nil
 	})
-	var resp *errcode.ErrorResponse
 	switch {
-	case errors.Is(err, errdef.ErrNotFound), errors.As(err, &resp) && resp.StatusCode == http.StatusNotFound:
+	case isRepositoryUnknown(err):
 		return nil // a repository no one has pushed to yet
 	case err != nil:
 		return fmt.Errorf("listing its tags, to check it holds only quarantine copies: %w", err)
@@ -431,4 +455,11 @@ func dedicated(ctx context.Context, target oras.Target) error {
 			ErrNotQuarantine, strings.Join(others, ", "))
 	}
 	return nil
+}
+
+// isRepositoryUnknown reports whether err says the repository does not exist (a tag list of
+// a repository no one has pushed to).
+func isRepositoryUnknown(err error) bool {
+	var resp *errcode.ErrorResponse
+	return errors.Is(err, errdef.ErrNotFound) || errors.As(err, &resp) && resp.StatusCode == http.StatusNotFound
 }

@@ -808,3 +808,76 @@ func TestRegistryDestinationIsDedicated(t *testing.T) {
 		t.Errorf("after Prune, keep-me resolves to %v (%v), want %s: a tag that is not shipshape's keeps its image", got.Digest, err, b.Index)
 	}
 }
+
+// TestRegistryLedgerTravels: a registry quarantine carries each run's ledger as an artifact,
+// so that a machine without the local ledger (a fresh CI job) sees what it holds and
+// restores from it; pruning a run away removes its artifact too.
+func TestRegistryLedgerTravels(t *testing.T) {
+	t.Parallel()
+	for name, start := range map[string]func(testing.TB) string{"in-process": registrytest.NewInProcess, "distribution": registrytest.StartDistribution} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ledgerTravels(t, start(t))
+		})
+	}
+}
+
+func ledgerTravels(t *testing.T, host string) {
+	ctx := context.Background()
+	opener := func(h, r string) (oras.Target, error) { return storage(t, h, r), nil }
+	b1 := registrytest.PushBuild(t, host, "team/app", "sha-1", registrytest.BuildOptions{})
+	b2 := registrytest.PushBuild(t, host, "team/app", "sha-2", registrytest.BuildOptions{})
+	src := storage(t, host, "team/app")
+	dest := host + "/quarantine/app"
+
+	ci1 := open(t, dest, quarantine.Options{Repository: opener, LedgerDir: t.TempDir(), Now: fixedNow})
+	put(t, ci1, src, "run-1", host, "team/app", b1.Index, "sha-1")
+	put(t, ci1, src, "run-1", host, "team/app", b2.Index, "sha-2")
+	if err := ci1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	g1 := readGraph(t, src, resolve(t, src, b1.Index))
+	deleteGraph(t, src, g1)
+
+	// Another machine, with no ledger of its own.
+	ci2, err := quarantine.Open(ctx, dest, quarantine.Options{Repository: opener, LedgerDir: t.TempDir(), Existing: true})
+	if err != nil {
+		t.Fatalf("Open() on a machine without the ledger = %v", err)
+	}
+	defer ci2.Close()
+	entries, err := ci2.Entries()
+	if err != nil || len(entries) != 2 || entries[0].Digest != b1.Index || !slices.Equal(entries[0].Tags, []string{"sha-1"}) || entries[0].Run != "run-1" {
+		t.Fatalf("Entries() on the other machine = %+v, %v; want the two of run-1", entries, err)
+	}
+	res, err := ci2.Restore(ctx, src, quarantine.Selection{Host: host, Repository: "team/app", Tag: "sha-1"}, quarantine.RestoreOptions{})
+	if err != nil || len(res) != 1 || res[0].Outcome != quarantine.OutcomeRestored {
+		t.Fatalf("Restore() on the other machine = %+v, %v", res, err)
+	}
+	checkGraph(t, src, g1)
+
+	// Pruning the run away removes its ledger artifact: a third machine finds nothing.
+	if n, _, err := ci2.Prune(ctx, t0.Add(time.Hour)); err != nil || n != 2 {
+		t.Fatalf("Prune() = %d, %v; want 2", n, err)
+	}
+	dst := storage(t, host, "quarantine/app")
+	if _, err := dst.Resolve(ctx, quarantine.LedgerTagPrefix+"run-1"); err == nil {
+		t.Errorf("the ledger artifact of run-1 is still there after its entries were pruned")
+	}
+	if _, err := quarantine.Open(ctx, dest, quarantine.Options{Repository: opener, LedgerDir: t.TempDir(), Existing: true}); !errors.Is(err, quarantine.ErrNoQuarantine) {
+		t.Errorf("Open() after everything was pruned = %v, want ErrNoQuarantine", err)
+	}
+}
+
+// TestUnreadableRemoteLedger: a ledger artifact that is not one shipshape wrote makes Open
+// fail, rather than show the quarantine as holding less than it does.
+func TestUnreadableRemoteLedger(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	host := registrytest.NewInProcess(t)
+	registrytest.PushImage(t, host, "quarantine/app", quarantine.LedgerTagPrefix+"run-1", registrytest.ImageOptions{})
+	_, err := quarantine.Open(ctx, host+"/quarantine/app", quarantine.Options{
+		Repository: func(h, r string) (oras.Target, error) { return storage(t, h, r), nil }, LedgerDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "run-1") {
+		t.Errorf("Open() with an unreadable ledger artifact = %v, want an error naming run-1", err)
+	}
+}
