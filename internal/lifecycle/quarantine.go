@@ -64,16 +64,12 @@ func openQuarantine(ctx context.Context, getenv func(string) string, dest string
 	if err != nil {
 		return nil, fmt.Errorf("finding a place for the quarantine ledger: %w", err)
 	}
-	q, err := quarantine.Open(ctx, dest, quarantine.Options{
+	return quarantine.Open(ctx, dest, quarantine.Options{
 		Blobs:      blobs,
 		Existing:   !create,
 		LedgerDir:  filepath.Join(state, "quarantine"),
 		Repository: repositoryOpener(ctx, o, cfg),
 	})
-	if err != nil {
-		return nil, err
-	}
-	return q, nil
 }
 
 // repositoryOpener opens repositories with the registry options o.
