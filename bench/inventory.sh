@@ -82,34 +82,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # The registry, on a port the kernel picks; it logs the address it listens on.
-cat >"$work/registry.yml" <<YML
-version: 0.1
-log:
-  level: info
-  accesslog: {disabled: true}
-storage:
-  filesystem: {rootdirectory: $work/data}
-  delete: {enabled: true}
-  cache: {blobdescriptor: inmemory}
-http:
-  addr: 127.0.0.1:0
-  secret: shipshape-bench
-YML
-/usr/bin/docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-pids+=($!)
-registry=
-for _ in $(seq 100); do
-  kill -0 "${pids[0]}" 2>/dev/null || die "docker-registry exited: $(tail -3 "$work/registry.log")"
-  registry=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$work/registry.log" | head -1 | cut -d' ' -f3) || true
-  [ -z "$registry" ] || break
-  sleep 0.1
-done
-[ -n "$registry" ] || die "docker-registry did not start listening within 10 s"
-for _ in $(seq 100); do
-  if curl -fsS -o /dev/null "http://$registry/v2/" 2>/dev/null; then break; fi
-  sleep 0.1
-done
-curl -fsS -o /dev/null "http://$registry/v2/" || die "docker-registry at $registry does not answer /v2/"
+start_registry 127.0.0.1:0
+pids+=("$registry_pid")
 registry_version=$(/usr/bin/docker-registry --version | awk '{print $NF}')
 log "docker-registry $registry_version listening on $registry"
 

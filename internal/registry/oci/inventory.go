@@ -190,53 +190,6 @@ func (c *Client) Inventory(ctx context.Context, repo string) (*inventory.Invento
 	return inv, nil
 }
 
-// listTagPages lists the tags of r as listTags does, and gives page the tags each page
-// brings that no page before it did, as soon as the page arrives.
-func (c *Client) listTagPages(ctx context.Context, r *repository, page func(tags []string)) error {
-	var (
-		seen    = make(map[string]bool)
-		pages   int
-		called  int // pages in the current call of r.Tags
-		lastLen int
-		lastTag string
-		fresh   bool
-	)
-	collect := func(tags []string) error {
-		pages++
-		called++
-		if pages > MaxTagListPages {
-			return fmt.Errorf("more than %d pages of tags", MaxTagListPages)
-		}
-		lastLen = len(tags)
-		if len(tags) > 0 {
-			lastTag = tags[len(tags)-1]
-		}
-		var added []string
-		for _, t := range tags {
-			if !seen[t] {
-				seen[t] = true
-				added = append(added, t)
-			}
-		}
-		if len(added) > 0 {
-			fresh = true
-			page(added)
-		}
-		return nil
-	}
-	last := ""
-	for {
-		fresh, called = false, 0
-		if err := r.Tags(ctx, last, collect); err != nil {
-			return mapError(err)
-		}
-		if !fresh || called > 1 || lastLen != c.tagPageSize || lastTag == last {
-			return nil
-		}
-		last = lastTag
-	}
-}
-
 // meter tells the Client's Progress of phases whose work overlaps, as Inventory's do: each
 // step is counted in the stage it belongs to, and reported when that stage is the current
 // phase. A phase started late begins with the steps its stage has already seen.

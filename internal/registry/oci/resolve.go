@@ -19,7 +19,7 @@ func (c *Client) TagNames(ctx context.Context, repo string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	tags, err := c.listTags(ctx, r, nil)
+	tags, err := c.listTags(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("listing tags of %s: %w", repo, err)
 	}

@@ -9,20 +9,29 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// listTags returns every tag of r, in the order the registry lists them. listed, if not
-// nil, is told how many new tags each page brought.
+// listTags returns every tag of r, in the order the registry lists them (see listTagPages).
+func (c *Client) listTags(ctx context.Context, r *repository) ([]string, error) {
+	var tags []string
+	err := c.listTagPages(ctx, r, func(page []string) { tags = append(tags, page...) })
+	if err != nil {
+		return nil, err
+	}
+	return tags, nil
+}
+
+// listTagPages lists the tags of r, in the order the registry lists them, and gives page
+// the tags each page brings that no page before it did, as soon as the page arrives.
 //
 // Registries page tag lists differently. Those that follow the spec send a Link header to
 // the next page, which oras follows. Some send no Link header but honour n and last (the
 // in-process registry of go-containerregistry, which also answers a last at or past the
 // final tag with the first page again); others ignore n and last and send everything at
 // once (distribution 2.8). So, when a listing came in a single page of exactly the size
-// asked for, with no Link header, listTags asks again from its last tag; it stops when a
+// asked for, with no Link header, listTagPages asks again from its last tag; it stops when a
 // page brings no tag it has not seen, is shorter than asked for, or is longer (the registry
 // ignored n), or when the registry has shown it sends Link headers.
-func (c *Client) listTags(ctx context.Context, r *repository, listed func(n int)) ([]string, error) {
+func (c *Client) listTagPages(ctx context.Context, r *repository, page func(tags []string)) error {
 	var (
-		tags    []string
 		seen    = make(map[string]bool)
 		pages   int
 		called  int // pages in the current call of r.Tags
@@ -30,26 +39,26 @@ func (c *Client) listTags(ctx context.Context, r *repository, listed func(n int)
 		lastTag string
 		fresh   bool
 	)
-	collect := func(page []string) error {
+	collect := func(tags []string) error {
 		pages++
 		called++
 		if pages > MaxTagListPages {
 			return fmt.Errorf("more than %d pages of tags", MaxTagListPages)
 		}
-		lastLen = len(page)
-		if len(page) > 0 {
-			lastTag = page[len(page)-1]
+		lastLen = len(tags)
+		if len(tags) > 0 {
+			lastTag = tags[len(tags)-1]
 		}
-		n := len(tags)
-		for _, t := range page {
+		var added []string
+		for _, t := range tags {
 			if !seen[t] {
 				seen[t] = true
-				fresh = true
-				tags = append(tags, t)
+				added = append(added, t)
 			}
 		}
-		if listed != nil {
-			listed(len(tags) - n)
+		if len(added) > 0 {
+			fresh = true
+			page(added)
 		}
 		return nil
 	}
@@ -57,10 +66,10 @@ func (c *Client) listTags(ctx context.Context, r *repository, listed func(n int)
 	for {
 		fresh, called = false, 0
 		if err := r.Tags(ctx, last, collect); err != nil {
-			return nil, mapError(err)
+			return mapError(err)
 		}
 		if !fresh || called > 1 || lastLen != c.tagPageSize || lastTag == last {
-			return tags, nil
+			return nil
 		}
 		last = lastTag
 	}
@@ -103,7 +112,7 @@ func (c *Client) Tags(ctx context.Context, repo string) (map[string]string, erro
 	if err != nil {
 		return nil, err
 	}
-	tags, err := c.listTags(ctx, r, nil)
+	tags, err := c.listTags(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("listing tags of %s: %w", repo, err)
 	}
